@@ -1,0 +1,1 @@
+"""GraphQL transport: strawberry types, inputs, payloads, resolvers and dataloaders."""

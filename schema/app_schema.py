@@ -1,0 +1,29 @@
+"""The assembled strawberry schema."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+
+from schema.mutations import Mutation
+from schema.queries import Query
+from schema.types import NODE_TYPES
+
+
+def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=list(NODE_TYPES),
+        extensions=[ParserCache(maxsize=512), ValidationCache(maxsize=512), *extensions],  # type: ignore[list-item]
+    )
+
+
+def sdl() -> str:
+    return build_schema().as_str() + "\n"
+
+
+__all__: list[Any] = ["build_schema", "sdl"]

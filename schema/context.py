@@ -1,0 +1,79 @@
+"""What every resolver gets: the viewer, the request's database session and its dataloaders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schema.loaders import Loaders
+from workflow.errors import DomainError, ErrorCode
+from workflow.viewer import Viewer
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+class Unauthenticated(DomainError):
+    def __init__(self) -> None:
+        super().__init__(ErrorCode.FORBIDDEN, "Sign in to use the API.")
+
+
+@dataclass
+class Context:
+    """Per request. The session is opened on first use; the HTTP layer commits or rolls it back."""
+
+    session_factory: Callable[..., AsyncSession]
+    viewer_or_none: Viewer | None
+    settings: Any = None
+    request: Any = None
+    response: Any = None
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # Figures are computed against one date per request, so a response is self-consistent.
+    today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
+    services: dict[str, Any] = field(default_factory=dict)
+    _session: AsyncSession | None = None
+    _write: bool = False
+    _loaders: Loaders | None = None
+
+    @property
+    def viewer(self) -> Viewer:
+        if self.viewer_or_none is None:
+            raise Unauthenticated()
+        return self.viewer_or_none
+
+    async def session(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self.session_factory(write=self._write)
+        return self._session
+
+    async def write_session(self) -> AsyncSession:
+        """Mutations ask for this first, so SQLite begins their transaction IMMEDIATE."""
+        if self._session is None:
+            self._write = True
+        return await self.session()
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            self._loaders = Loaders(self.session, self.viewer)
+        return self._loaders
+
+    def reset_loaders(self) -> None:
+        """After a write, later reads in the same request must see it."""
+        self._loaders = None
+
+    async def finish(self, *, commit: bool) -> None:
+        if self._session is None:
+            return
+        try:
+            if commit:
+                await self._session.commit()
+            else:
+                await self._session.rollback()
+        finally:
+            await self._session.close()
+            self._session = None

@@ -1,0 +1,254 @@
+"""Per-request dataloaders: one per entity and key, each a single statement per batch.
+
+Every loader that returns objectives, or things that hang off objectives, puts the viewer's
+visibility predicate inside its WHERE clause (DESIGN §4).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.dataloader import DataLoader
+
+from workflow import models
+from workflow.enums import Role
+from workflow.policies import objective_visible, visible_objective_ids
+from workflow.viewer import Viewer
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+Row = Any
+
+
+def _by_key(rows: Iterable[Row], keys: Sequence[K], key_of: Callable[[Row], K]) -> list[Row | None]:
+    found = {key_of(row): row for row in rows}
+    return [found.get(key) for key in keys]
+
+
+def _grouped(rows: Iterable[Row], keys: Sequence[K], key_of: Callable[[Row], K]) -> list[list[Row]]:
+    groups: dict[K, list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[key_of(row)].append(row)
+    return [groups.get(key, []) for key in keys]
+
+
+class Loaders:
+    """Built once per request; never shared, so caches never outlive one viewer's request."""
+
+    def __init__(self, session_factory: Callable[[], Awaitable[AsyncSession]], viewer: Viewer) -> None:
+        self._session = session_factory
+        self.viewer = viewer
+        org = viewer.organization_id
+
+        def loader(fn: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]:
+            return DataLoader(load_fn=fn)
+
+        async def rows(stmt: Select[Any]) -> Sequence[Any]:
+            session = await self._session()
+            return list((await session.execute(stmt)).scalars().all())
+
+        async def objectives(ids: list[int]) -> list[models.Objective | None]:
+            stmt = select(models.Objective).where(models.Objective.id.in_(ids), objective_visible(viewer))
+            return _by_key(await rows(stmt), ids, lambda o: o.id)
+
+        async def children(ids: list[int]) -> list[list[models.Objective]]:
+            stmt = (
+                select(models.Objective)
+                .where(models.Objective.parent_id.in_(ids), objective_visible(viewer))
+                .order_by(models.Objective.id)
+            )
+            return _grouped(await rows(stmt), ids, lambda o: o.parent_id)
+
+        async def key_results(ids: list[int]) -> list[models.KeyResult | None]:
+            stmt = select(models.KeyResult).where(
+                models.KeyResult.id.in_(ids),
+                models.KeyResult.removed.is_(False),
+                models.KeyResult.objective_id.in_(visible_objective_ids(viewer)),
+            )
+            return _by_key(await rows(stmt), ids, lambda k: k.id)
+
+        async def key_results_by_objective(ids: list[int]) -> list[list[models.KeyResult]]:
+            # Callers reach this only from an objective they could see, so no predicate is needed.
+            stmt = (
+                select(models.KeyResult)
+                .where(models.KeyResult.objective_id.in_(ids), models.KeyResult.removed.is_(False))
+                .order_by(models.KeyResult.objective_id, models.KeyResult.position, models.KeyResult.id)
+            )
+            return _grouped(await rows(stmt), ids, lambda k: k.objective_id)
+
+        async def cycles(ids: list[int]) -> list[models.Cycle | None]:
+            stmt = select(models.Cycle).where(models.Cycle.id.in_(ids), models.Cycle.organization_id == org)
+            return _by_key(await rows(stmt), ids, lambda c: c.id)
+
+        async def teams(ids: list[int]) -> list[models.Team | None]:
+            stmt = select(models.Team).where(models.Team.id.in_(ids), models.Team.organization_id == org)
+            return _by_key(await rows(stmt), ids, lambda t: t.id)
+
+        async def team_children(ids: list[int]) -> list[list[models.Team]]:
+            stmt = (
+                select(models.Team)
+                .where(models.Team.parent_id.in_(ids), models.Team.organization_id == org)
+                .order_by(models.Team.name, models.Team.id)
+            )
+            return _grouped(await rows(stmt), ids, lambda t: t.parent_id)
+
+        async def users(ids: list[int]) -> list[models.User | None]:
+            stmt = (
+                select(models.User)
+                .join(models.Membership, models.Membership.user_id == models.User.id)
+                .where(models.User.id.in_(ids), models.Membership.organization_id == org)
+            )
+            return _by_key(await rows(stmt), ids, lambda u: u.id)
+
+        async def roles(ids: list[int]) -> list[Role | None]:
+            session = await self._session()
+            result = await session.execute(
+                select(models.Membership.user_id, models.Membership.role).where(
+                    models.Membership.user_id.in_(ids), models.Membership.organization_id == org
+                )
+            )
+            found = {user_id: Role(role) for user_id, role in result.all()}
+            return [found.get(i) for i in ids]
+
+        async def team_memberships(ids: list[int]) -> list[list[models.TeamMember]]:
+            stmt = (
+                select(models.TeamMember)
+                .where(models.TeamMember.team_id.in_(ids), models.TeamMember.organization_id == org)
+                .order_by(models.TeamMember.id)
+            )
+            return _grouped(await rows(stmt), ids, lambda m: m.team_id)
+
+        async def user_memberships(ids: list[int]) -> list[list[models.TeamMember]]:
+            stmt = (
+                select(models.TeamMember)
+                .where(models.TeamMember.user_id.in_(ids), models.TeamMember.organization_id == org)
+                .order_by(models.TeamMember.id)
+            )
+            return _grouped(await rows(stmt), ids, lambda m: m.user_id)
+
+        async def initiatives(ids: list[int]) -> list[list[models.Initiative]]:
+            stmt = (
+                select(models.Initiative)
+                .where(models.Initiative.key_result_id.in_(ids), models.Initiative.organization_id == org)
+                .order_by(models.Initiative.id)
+            )
+            return _grouped(await rows(stmt), ids, lambda i: i.key_result_id)
+
+        async def proposals_by_objective(ids: list[int]) -> list[list[models.Proposal]]:
+            stmt = (
+                select(models.Proposal)
+                .where(models.Proposal.objective_id.in_(ids), models.Proposal.organization_id == org)
+                .order_by(models.Proposal.id)
+            )
+            return _grouped(await rows(stmt), ids, lambda p: p.objective_id)
+
+        async def proposals(ids: list[int]) -> list[models.Proposal | None]:
+            stmt = select(models.Proposal).where(
+                models.Proposal.id.in_(ids), models.Proposal.objective_id.in_(visible_objective_ids(viewer))
+            )
+            return _by_key(await rows(stmt), ids, lambda p: p.id)
+
+        async def proposal_changes(ids: list[int]) -> list[list[models.ProposalChange]]:
+            stmt = (
+                select(models.ProposalChange)
+                .where(models.ProposalChange.proposal_id.in_(ids))
+                .order_by(models.ProposalChange.position, models.ProposalChange.id)
+            )
+            return _grouped(await rows(stmt), ids, lambda c: c.proposal_id)
+
+        async def proposal_reviews(ids: list[int]) -> list[list[models.ProposalReview]]:
+            stmt = (
+                select(models.ProposalReview)
+                .where(models.ProposalReview.proposal_id.in_(ids))
+                .order_by(models.ProposalReview.id)
+            )
+            return _grouped(await rows(stmt), ids, lambda r: r.proposal_id)
+
+        async def objective_comments(ids: list[int]) -> list[list[models.Comment]]:
+            stmt = (
+                select(models.Comment)
+                .where(models.Comment.objective_id.in_(ids), models.Comment.proposal_id.is_(None))
+                .order_by(models.Comment.id)
+            )
+            return _grouped(await rows(stmt), ids, lambda c: c.objective_id)
+
+        async def proposal_comments(ids: list[int]) -> list[list[models.Comment]]:
+            stmt = select(models.Comment).where(models.Comment.proposal_id.in_(ids)).order_by(models.Comment.id)
+            return _grouped(await rows(stmt), ids, lambda c: c.proposal_id)
+
+        async def check_in_counts(ids: list[int]) -> list[int]:
+            session = await self._session()
+            result = await session.execute(
+                select(models.CheckIn.key_result_id, func.count())
+                .where(models.CheckIn.key_result_id.in_(ids))
+                .group_by(models.CheckIn.key_result_id)
+            )
+            found = dict(result.tuples().all())
+            return [found.get(i, 0) for i in ids]
+
+        async def check_in_pages(keys: list[tuple[int, int, int]]) -> list[list[models.CheckIn]]:
+            # One statement for every (key result, offset, limit) asked for in this request.
+            ranked = select(
+                models.CheckIn,
+                func.row_number()
+                .over(
+                    partition_by=models.CheckIn.key_result_id,
+                    order_by=(models.CheckIn.measured_at, models.CheckIn.id),
+                )
+                .label("rank"),
+            ).where(models.CheckIn.key_result_id.in_({k[0] for k in keys}))
+            sub = ranked.subquery()
+            checkin = models.CheckIn.__table__
+            last_rank = max(offset + limit for _, offset, limit in keys)
+            session = await self._session()
+            result = await session.execute(
+                select(models.CheckIn, sub.c.rank)
+                .join(sub, sub.c.id == checkin.c.id)
+                .where(sub.c.rank <= last_rank)
+                .order_by(sub.c.key_result_id, sub.c.rank)
+            )
+            by_kr: dict[int, list[tuple[int, models.CheckIn]]] = defaultdict(list)
+            for check_in, rank in result.tuples().all():
+                by_kr[check_in.key_result_id].append((rank, check_in))
+            return [
+                [c for rank, c in by_kr.get(kr, []) if offset < rank <= offset + limit] for kr, offset, limit in keys
+            ]
+
+        async def retrospectives(keys: list[tuple[int, int]]) -> list[models.Retrospective | None]:
+            cycle_ids = {c for c, _ in keys}
+            stmt = select(models.Retrospective).where(
+                models.Retrospective.cycle_id.in_(cycle_ids), models.Retrospective.organization_id == org
+            )
+            return _by_key(await rows(stmt), keys, lambda r: (r.cycle_id, r.team_id))
+
+        self.objective = loader(objectives)
+        self.objective_children = loader(children)
+        self.key_result = loader(key_results)
+        self.key_results_by_objective = loader(key_results_by_objective)
+        self.cycle = loader(cycles)
+        self.team = loader(teams)
+        self.team_children = loader(team_children)
+        self.user = loader(users)
+        self.role = loader(roles)
+        self.team_memberships = loader(team_memberships)
+        self.user_memberships = loader(user_memberships)
+        self.initiatives = loader(initiatives)
+        self.proposal = loader(proposals)
+        self.proposals_by_objective = loader(proposals_by_objective)
+        self.proposal_changes = loader(proposal_changes)
+        self.proposal_reviews = loader(proposal_reviews)
+        self.objective_comments = loader(objective_comments)
+        self.proposal_comments = loader(proposal_comments)
+        self.check_in_count = loader(check_in_counts)
+        self.check_in_page = loader(check_in_pages)
+        self.retrospective = loader(retrospectives)
+
+    def prime_objectives(self, objectives: Iterable[models.Objective]) -> None:
+        """Objectives a list query already read (and filtered) need no second statement."""
+        for objective in objectives:
+            self.objective.prime(objective.id, objective)

@@ -1,0 +1,246 @@
+"""The Query root: thin resolvers over visibility-filtered statements and dataloaders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from sqlalchemy import Select, func, or_, select
+from strawberry.types import Info
+
+from schema.context import Context
+from schema.enums import ProposalStatus
+from schema.ids import decode_id, from_global_id
+from schema.inputs import ObjectiveFilter
+from schema.pagination import page
+from schema.types import (
+    Connection,
+    CycleType,
+    Node,
+    NotificationType,
+    ObjectiveType,
+    ProposalType,
+    TeamType,
+    UserType,
+)
+from workflow import models
+from workflow.policies import objective_visible, visible_objective_ids
+from workflow.viewer import descendants
+
+Ctx = Info[Context, None]
+
+
+async def resolve_node(info: Ctx, type_name: str, pk: int) -> Any:
+    """Missing and invisible read the same: None."""
+    loaders = info.context.loaders
+    simple: dict[str, Any] = {
+        "User": loaders.user,
+        "Team": loaders.team,
+        "Cycle": loaders.cycle,
+        "Objective": loaders.objective,
+        "KeyResult": loaders.key_result,
+        "Proposal": loaders.proposal,
+    }
+    if type_name in simple:
+        return await simple[type_name].load(pk)
+    viewer = info.context.viewer
+    visible = visible_objective_ids(viewer)
+    stmt: Select[Any]
+    if type_name == "CheckIn":
+        stmt = (
+            select(models.CheckIn)
+            .join(models.KeyResult, models.KeyResult.id == models.CheckIn.key_result_id)
+            .where(models.CheckIn.id == pk, models.KeyResult.objective_id.in_(visible))
+        )
+    elif type_name == "Initiative":
+        stmt = (
+            select(models.Initiative)
+            .join(models.KeyResult, models.KeyResult.id == models.Initiative.key_result_id)
+            .where(models.Initiative.id == pk, models.KeyResult.objective_id.in_(visible))
+        )
+    elif type_name == "Comment":
+        stmt = select(models.Comment).where(models.Comment.id == pk, models.Comment.objective_id.in_(visible))
+    elif type_name == "Event":
+        stmt = select(models.Event).where(
+            models.Event.id == pk,
+            models.Event.organization_id == viewer.organization_id,
+            or_(models.Event.objective_id.is_(None), models.Event.objective_id.in_(visible)),
+        )
+    elif type_name == "Notification":
+        stmt = select(models.Notification).where(
+            models.Notification.id == pk,
+            models.Notification.user_id == viewer.user_id,
+            models.Notification.organization_id == viewer.organization_id,
+        )
+    else:
+        return None
+    session = await info.context.session()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def team_objectives(info: Ctx, team_id: int, cycle_id: strawberry.ID | None) -> list[models.Objective]:
+    stmt = select(models.Objective).where(
+        models.Objective.owner_team_id == team_id, objective_visible(info.context.viewer)
+    )
+    if cycle_id is not None:
+        stmt = stmt.where(models.Objective.cycle_id == decode_id(cycle_id, "Cycle", "cycleId"))
+    session = await info.context.session()
+    found = list((await session.execute(stmt.order_by(models.Objective.id))).scalars())
+    info.context.loaders.prime_objectives(found)
+    return found
+
+
+async def _team_subtree(info: Ctx, team_id: int) -> set[int]:
+    session = await info.context.session()
+    rows = await session.execute(
+        select(models.Team.id, models.Team.parent_id).where(
+            models.Team.organization_id == info.context.viewer.organization_id
+        )
+    )
+    return descendants(dict(rows.tuples().all()), {team_id})
+
+
+async def filtered_objectives(info: Ctx, where: ObjectiveFilter | None) -> Select[Any]:
+    """The objectives a filter selects, with the viewer's visibility inside the statement."""
+    stmt = select(models.Objective).where(objective_visible(info.context.viewer))
+    if where is None:
+        return stmt
+    if where.cycle_id is not None:
+        stmt = stmt.where(models.Objective.cycle_id == decode_id(where.cycle_id, "Cycle", "filter.cycleId"))
+    if where.team_id is not None:
+        team_ids = await _team_subtree(info, decode_id(where.team_id, "Team", "filter.teamId"))
+        stmt = stmt.where(models.Objective.owner_team_id.in_(team_ids))
+    if where.owner_user_id is not None:
+        owner = decode_id(where.owner_user_id, "User", "filter.ownerUserId")
+        stmt = stmt.where(models.Objective.owner_user_id == owner)
+    if where.status:
+        stmt = stmt.where(models.Objective.status.in_([str(s) for s in where.status]))
+    if where.tag:
+        stmt = stmt.where(
+            models.Objective.id.in_(
+                select(models.ObjectiveTag.objective_id).where(models.ObjectiveTag.tag == where.tag)
+            )
+        )
+    if where.search:
+        pattern = "%" + where.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(
+                models.Objective.title.ilike(pattern, escape="\\"),
+                models.Objective.description.ilike(pattern, escape="\\"),
+            )
+        )
+    return stmt
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
+        parsed = from_global_id(id)
+        if parsed is None:
+            return None
+        found: Node | None = await resolve_node(info, *parsed)
+        return found
+
+    @strawberry.field
+    async def viewer(self, info: Ctx) -> UserType:
+        return await info.context.loaders.user.load(info.context.viewer.user_id)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def teams(self, info: Ctx) -> list[TeamType]:
+        session = await info.context.session()
+        rows = await session.execute(
+            select(models.Team)
+            .where(models.Team.organization_id == info.context.viewer.organization_id)
+            .order_by(models.Team.id)
+        )
+        found = list(rows.scalars())
+        for team in found:
+            info.context.loaders.team.prime(team.id, team)
+        return found  # type: ignore[return-value]
+
+    @strawberry.field
+    async def cycles(self, info: Ctx) -> list[CycleType]:
+        session = await info.context.session()
+        rows = await session.execute(
+            select(models.Cycle)
+            .where(models.Cycle.organization_id == info.context.viewer.organization_id)
+            .order_by(models.Cycle.starts_on.desc(), models.Cycle.id)
+        )
+        found = list(rows.scalars())
+        for cycle in found:
+            info.context.loaders.cycle.prime(cycle.id, cycle)
+        return found  # type: ignore[return-value]
+
+    @strawberry.field
+    async def objectives(
+        self,
+        info: Ctx,
+        filter: ObjectiveFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[ObjectiveType]:
+        window = page(first, after)
+        stmt = await filtered_objectives(info, filter)
+        session = await info.context.session()
+        if filter is not None and filter.health:
+            # Health depends on today's date, so it is computed, then filtered, over the visible set.
+            from schema.figures import objective_health
+
+            wanted = {str(h) for h in filter.health}
+            candidates = list((await session.execute(stmt.order_by(models.Objective.id))).scalars())
+            info.context.loaders.prime_objectives(candidates)
+            kept = [o for o in candidates if str(await objective_health(info, o)) in wanted]
+            chosen = kept[window.offset : window.offset + window.limit]
+            return Connection.from_slice(chosen, window.offset, len(kept))
+        total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+        rows = await session.execute(stmt.order_by(models.Objective.id).offset(window.offset).limit(window.limit))
+        found = list(rows.scalars())
+        info.context.loaders.prime_objectives(found)
+        return Connection.from_slice(found, window.offset, total)
+
+    @strawberry.field
+    async def proposals(
+        self,
+        info: Ctx,
+        status: ProposalStatus | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[ProposalType]:
+        window = page(first, after)
+        stmt = select(models.Proposal).where(
+            models.Proposal.organization_id == info.context.viewer.organization_id,
+            models.Proposal.objective_id.in_(visible_objective_ids(info.context.viewer)),
+        )
+        if status is not None:
+            stmt = stmt.where(models.Proposal.status == str(status))
+        session = await info.context.session()
+        total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+        rows = await session.execute(stmt.order_by(models.Proposal.id.desc()).offset(window.offset).limit(window.limit))
+        return Connection.from_slice(list(rows.scalars()), window.offset, total)
+
+    @strawberry.field
+    async def notifications(
+        self, info: Ctx, unread_only: bool | None = None, first: int | None = None, after: str | None = None
+    ) -> Connection[NotificationType]:
+        window = page(first, after)
+        viewer = info.context.viewer
+        stmt = select(models.Notification).where(
+            models.Notification.user_id == viewer.user_id,
+            models.Notification.organization_id == viewer.organization_id,
+            or_(
+                models.Notification.objective_id.is_(None),
+                models.Notification.objective_id.in_(visible_objective_ids(viewer)),
+            ),
+        )
+        if unread_only:
+            stmt = stmt.where(models.Notification.read_at.is_(None))
+        session = await info.context.session()
+        total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+        rows = await session.execute(
+            stmt.order_by(models.Notification.id.desc()).offset(window.offset).limit(window.limit)
+        )
+        return Connection.from_slice(list(rows.scalars()), window.offset, total)
+
+
+__all__ = ["Query"]

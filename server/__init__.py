@@ -1,0 +1,1 @@
+"""The okr-server process: HTTP app, settings, database, identity, scheduler and CLI."""

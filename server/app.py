@@ -1,0 +1,52 @@
+"""The Starlette application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from schema.app_schema import build_schema
+from server.database import Database
+from server.graphql_view import OkrGraphQL
+from server.settings import Settings
+
+FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend_static"
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    database = database or Database(settings.database_url)
+    owns_database = database is not None
+    graphql = OkrGraphQL(build_schema(), database, settings)
+
+    async def healthz(request: Request) -> Response:
+        try:
+            async with database.session() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as error:  # the probe reports any database failure as unhealthy
+            return JSONResponse({"status": "unavailable", "database": type(error).__name__}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if owns_database:
+            await database.dispose()
+
+    routes = [
+        Route("/healthz", healthz),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Mount("/", app=StaticFiles(directory=FRONTEND_DIR, html=True, check_dir=False), name="frontend"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.database = database
+    return app

@@ -1,0 +1,69 @@
+"""Strawberry's ASGI view, with one database session per request: commit on success, else roll back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
+
+from schema.context import Context
+from server.auth import authenticate
+from server.database import Database
+from server.settings import Settings
+from workflow.viewer import load_viewer
+
+
+class OkrGraphQL(GraphQL[Context, None]):
+    def __init__(self, schema: Any, database: Database, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if settings.development else None, **kwargs)
+        self.database = database
+        self.settings = settings
+
+    async def build_context(self, request: Request | WebSocket, response: Any = None) -> Context:
+        context = Context(
+            session_factory=self.database.session,
+            viewer_or_none=None,
+            settings=self.settings,
+            request=request,
+            response=response,
+        )
+        principal = await authenticate(request, self.settings, self.database.session)
+        if principal is not None:
+            session = await context.session()
+            context.viewer_or_none = await load_viewer(
+                session, principal.user_id, principal.organization_id, principal.scopes
+            )
+        return context
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        return await self.build_context(request, response)
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        if isinstance(request, WebSocket):
+            return await super().run(request, context=context, root_value=root_value)
+        if request.method == "GET" and "query" not in request.query_params:
+            # The GraphiQL page needs no database session.
+            return await super().run(request, context=context, root_value=root_value)
+        ctx = await self.build_context(request)
+        request.state.okr_context = ctx
+        committed = False
+        try:
+            response: Response = await super().run(request, context=ctx, root_value=root_value)
+            committed = not getattr(request.state, "okr_failed", False)
+            await ctx.finish(commit=committed)
+            return response
+        finally:
+            if not committed:
+                await ctx.finish(commit=False)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        if result.errors:
+            # An unexpected error anywhere leaves no partial write behind.
+            request.state.okr_failed = True
+        return await super().process_result(request, result)

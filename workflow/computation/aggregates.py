@@ -1,0 +1,34 @@
+"""Keeping a key result's stored check-in aggregates current, in O(1) per check-in."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from workflow.computation.progress import day_offset
+from workflow.models import Cycle, KeyResult
+
+
+def fold_check_in(kr: KeyResult, cycle: Cycle, value: float, measured_at: dt.datetime) -> None:
+    """Add one in-cycle check-in to the aggregates. `last_value` follows the latest measurement."""
+    kr.checkin_count += 1
+    kr.value_sum += value
+    kr.value_min = value if kr.value_min is None else min(kr.value_min, value)
+    kr.value_max = value if kr.value_max is None else max(kr.value_max, value)
+    if kr.last_measured_at is None or measured_at >= kr.last_measured_at:
+        kr.last_value = value
+        kr.last_measured_at = measured_at
+    t = day_offset(cycle, measured_at)
+    kr.fit_count += 1
+    kr.fit_sum_t += t
+    kr.fit_sum_tt += t * t
+    kr.fit_sum_v += value
+    kr.fit_sum_tv += t * value
+
+
+def reset_aggregates(kr: KeyResult) -> None:
+    kr.checkin_count = 0
+    kr.value_sum = 0.0
+    kr.value_min = kr.value_max = kr.last_value = None
+    kr.last_measured_at = None
+    kr.fit_count = 0
+    kr.fit_sum_t = kr.fit_sum_tt = kr.fit_sum_v = kr.fit_sum_tv = 0.0

@@ -1,0 +1,1 @@
+"""Use cases. Each validates, authorizes, changes rows and flushes; the caller commits."""
