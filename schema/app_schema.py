@@ -7,10 +7,15 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.tools import merge_types
 
 from schema.mutations import Mutation
-from schema.queries import Query
+from schema.queries import CoreQueries
 from schema.types import NODE_TYPES
+
+# One class per domain, merged: each area adds its own part here.
+QUERY_PARTS: tuple[type, ...] = (CoreQueries,)
+Query = merge_types("Query", QUERY_PARTS)
 
 
 def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:

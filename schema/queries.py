@@ -133,7 +133,7 @@ async def filtered_objectives(info: Ctx, where: ObjectiveFilter | None) -> Selec
 
 
 @strawberry.type
-class Query:
+class CoreQueries:
     @strawberry.field
     async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
         parsed = from_global_id(id)
@@ -243,4 +243,4 @@ class Query:
         return Connection.from_slice(list(rows.scalars()), window.offset, total)
 
 
-__all__ = ["Query"]
+__all__ = ["CoreQueries"]

@@ -64,5 +64,3 @@ async def client(settings: Settings, test_db: TransactionalDatabase) -> AsyncIte
 @pytest.fixture
 def api(client: httpx.AsyncClient) -> Api:
     return Api(client)
-
-
