@@ -11,10 +11,14 @@ from strawberry.tools import merge_types
 
 from schema.mutations import Mutation
 from schema.queries import CoreQueries
+from schema.retrospectives import RetrospectiveQueries
 from schema.types import NODE_TYPES
 
 # One class per domain, merged: each area adds its own part here.
-QUERY_PARTS: tuple[type, ...] = (CoreQueries,)
+QUERY_PARTS: tuple[type, ...] = (
+    CoreQueries,
+    RetrospectiveQueries,
+)
 Query = merge_types("Query", QUERY_PARTS)
 
 
