@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -46,6 +48,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Mount("/", app=StaticFiles(directory=FRONTEND_DIR, html=True, check_dir=False), name="frontend"),
     ]
+    if os.environ.get("OKR_BENCH_ENDPOINTS") == "1":
+        # `make bench` compares GraphQL with plain endpoints in this same process; never set in production.
+        bench = importlib.import_module("tests.bench.raw_endpoints")
+        routes[:0] = bench.routes(database, settings)
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.database = database
