@@ -11,6 +11,7 @@ with a constant number of statements, and a check-in costs O(1) writes.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,13 +37,25 @@ def clamp(value: float, low: float = 0.0, high: float = 1.0) -> float:
     return max(low, min(high, value))
 
 
+def target_from(
+    start: float, target: float | None, lift: float | None, calculation: CalculationType, direction: Direction
+) -> float | None:
+    """The value a key result aims at. A lift moves away from the start in the direction of improvement.
+
+    A percentage lift is taken of the start's magnitude, so +10 % of -200 is -180, not -220: the lift
+    must improve the metric whatever the sign of its start.
+    """
+    sign = 1.0 if direction == Direction.INCREASE else -1.0
+    if calculation == CalculationType.PERCENTAGE_LIFT and lift is not None:
+        return start + sign * abs(start) * lift / 100
+    if calculation == CalculationType.ABSOLUTE_LIFT and lift is not None:
+        return start + sign * lift
+    return target
+
+
 def target_of(kr: KeyResult) -> float:
-    sign = 1.0 if kr.direction == Direction.INCREASE else -1.0
-    if kr.calculation_type == CalculationType.PERCENTAGE_LIFT and kr.lift_value is not None:
-        return kr.start_value * (1 + sign * kr.lift_value / 100)
-    if kr.calculation_type == CalculationType.ABSOLUTE_LIFT and kr.lift_value is not None:
-        return kr.start_value + sign * kr.lift_value
-    return kr.target_value
+    found = target_from(kr.start_value, kr.target_value, kr.lift_value, kr.calculation_type, kr.direction)
+    return kr.target_value if found is None else found
 
 
 def current_value(kr: KeyResult) -> float | None:
@@ -79,8 +92,15 @@ def progress(kr: KeyResult) -> float:
 
 
 def counter_metric_worse(kr: KeyResult) -> bool:
-    """A counter metric is a guard: flag it when it moved the wrong way from its start."""
-    return kr.counter_metric and raw_progress(kr) < 0
+    """A counter metric is a guard: flag it when it moved the wrong way from its start.
+
+    Judged against the start by direction, not through progress: a guard's target often equals its
+    start ("keep churn at 2 %"), where progress cannot go below zero.
+    """
+    current = current_value(kr)
+    if not kr.counter_metric or current is None:
+        return False
+    return current < kr.start_value if kr.direction == Direction.INCREASE else current > kr.start_value
 
 
 def expected_progress(cycle: Cycle, today: dt.date) -> float:
@@ -147,7 +167,9 @@ def projected_completion(kr: KeyResult, cycle: Cycle) -> dt.date | None:
     days = (target - line.intercept) / line.slope
     if days > 3650 * 10:
         return None
-    return cycle.starts_on + dt.timedelta(days=max(0.0, days))
+    # The target is not reached yet, so the line crossing it in the past means "about now".
+    latest = day_offset(cycle, kr.last_measured_at) if kr.last_measured_at is not None else 0.0
+    return cycle.starts_on + dt.timedelta(days=math.floor(max(0.0, latest, days)))
 
 
 def next_check_in_due(kr: KeyResult, cycle: Cycle) -> dt.date:
