@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
+from schema.limits import page_sizes
 from workflow.errors import ValidationFailed
 
 DEFAULT_PAGE_SIZE = 20
@@ -32,9 +33,12 @@ def decode_cursor(cursor: str) -> int:
     return offset
 
 
-def page(first: int | None, after: str | None, max_size: int = MAX_PAGE_SIZE) -> Page:
+def page(first: int | None, after: str | None, max_size: int | None = None) -> Page:
+    """The window to read; the bounds are the configured ones (OKR_MAX_PAGE_SIZE) unless given."""
+    sizes = page_sizes.get()
+    max_size = sizes.maximum if max_size is None else max_size
     if first is None:
-        first = DEFAULT_PAGE_SIZE
+        first = sizes.default
     if first < 0 or first > max_size:
         raise ValidationFailed(f"`first` must be between 0 and {max_size}.", "first")
     offset = 0 if after is None else decode_cursor(after) + 1

@@ -16,8 +16,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from schema.app_schema import build_schema
+from schema.limits import limit_extensions
 from server.database import Database
 from server.graphql_view import OkrGraphQL
+from server.middleware import install_middleware
+from server.middleware.logs import configure_logging
 from server.settings import Settings
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend_static"
@@ -27,7 +30,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     settings = settings or Settings.from_env()
     database = database or Database(settings.database_url)
     owns_database = database is not None
-    graphql = OkrGraphQL(build_schema(), database, settings)
+    configure_logging(settings.log_json)
+    graphql = OkrGraphQL(build_schema(limit_extensions(settings)), database, settings)
 
     async def healthz(request: Request) -> Response:
         try:
@@ -55,4 +59,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.database = database
+    install_middleware(app, settings)
     return app
