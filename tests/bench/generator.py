@@ -464,7 +464,7 @@ def _write_postgres(url: str, rows: _Rows, order: Iterable[Table], last_ids: dic
             # Ids were assigned here: move each sequence past them so the server's inserts do not collide.
             for table_name, last in last_ids.items():
                 cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table_name}', 'id'), %s)",  # noqa: S608 - table names are ours
+                    f"SELECT setval(pg_get_serial_sequence('{table_name}', 'id'), %s)",
                     (max(last, 1),),
                 )
         connection.commit()
