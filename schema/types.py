@@ -203,7 +203,7 @@ class CycleType(Node):
     def available_transitions(self, root: strawberry.Parent[models.Cycle], info: Ctx) -> list[CycleEvent]:
         from workflow.machines import cycle_events_available
 
-        return cycle_events_available(root, info.context.viewer)  # type: ignore[return-value]
+        return cycle_events_available(root, info.context.viewer, info.context.today)  # type: ignore[return-value]
 
     @strawberry.field
     def expected_progress(self, root: strawberry.Parent[models.Cycle], info: Ctx) -> float:
@@ -311,9 +311,19 @@ class ObjectiveType(Node):
     async def available_transitions(self, root: strawberry.Parent[models.Objective], info: Ctx) -> list[ObjectiveEvent]:
         from workflow.machines import objective_events_available
 
-        cycle = await info.context.loaders.cycle.load(root.cycle_id)
+        loaders = info.context.loaders
+        cycle = await loaders.cycle.load(root.cycle_id)
         assert cycle is not None
-        return objective_events_available(root, cycle, info.context.viewer)  # type: ignore[return-value]
+        # Approval rights hang on the parent's owning team and on which side submitted.
+        parent = await loaders.objective.load(root.parent_id) if root.parent_id is not None else None
+        submitter_role = await loaders.role.load(root.submitted_by_id) if root.submitted_by_id is not None else None
+        return objective_events_available(  # type: ignore[return-value]
+            root,
+            cycle,
+            info.context.viewer,
+            parent_owner_team_id=parent.owner_team_id if parent is not None else None,
+            submitter_role=submitter_role,
+        )
 
     @strawberry.field
     async def lint(self, root: strawberry.Parent[models.Objective], info: Ctx) -> list[LintFinding]:

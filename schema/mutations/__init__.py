@@ -2,8 +2,24 @@
 
 from strawberry.tools import merge_types
 
+from schema.mutations.check_in import CheckInMutations
+from schema.mutations.comment import CommentMutations
+from schema.mutations.cycle import CycleMutations
+from schema.mutations.initiative import InitiativeMutations
 from schema.mutations.notification import NotificationMutations
+from schema.mutations.objective import ObjectiveMutations
+from schema.mutations.proposal import ProposalMutations
+from schema.mutations.review import ReviewMutations
 
-MUTATION_PARTS: tuple[type, ...] = (NotificationMutations,)
+MUTATION_PARTS: tuple[type, ...] = (
+    NotificationMutations,
+    CycleMutations,
+    ObjectiveMutations,
+    ProposalMutations,
+    CheckInMutations,
+    ReviewMutations,
+    CommentMutations,
+    InitiativeMutations,
+)
 
 Mutation = merge_types("Mutation", MUTATION_PARTS)
