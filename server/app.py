@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from schema.app_schema import build_schema
 from schema.limits import limit_extensions
+from server.auth import CredentialGuard, build_auth
 from server.database import Database
 from server.graphql_view import OkrGraphQL
 from server.middleware import install_middleware
@@ -31,7 +32,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     database = database or Database(settings.database_url)
     owns_database = database is not None
     configure_logging(settings.log_json)
-    graphql = OkrGraphQL(build_schema(limit_extensions(settings)), database, settings)
+    graphql = OkrGraphQL(build_schema([*limit_extensions(settings), CredentialGuard]), database, settings)
+    auth = build_auth(settings, database)
 
     async def healthz(request: Request) -> Response:
         try:
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             await database.dispose()
 
     routes = [
+        *auth.routes,
         Route("/healthz", healthz),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Mount("/", app=StaticFiles(directory=FRONTEND_DIR, html=True, check_dir=False), name="frontend"),
@@ -56,8 +59,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # `make bench` compares GraphQL with plain endpoints in this same process; never set in production.
         bench = importlib.import_module("tests.bench.raw_endpoints")
         routes[:0] = bench.routes(database, settings)
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # Innermost: sessions and credentials are resolved after the rate limits and origin checks.
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=auth.middleware)
     app.state.settings = settings
     app.state.database = database
+    app.state.idp_verifier = auth.verifier
     install_middleware(app, settings)
     return app

@@ -1,42 +1,69 @@
-"""Who is calling. Until OIDC sign-in lands, a development-only header names the caller."""
+"""Identity on the HTTP side: OIDC sign-in, sessions, bearer tokens, CSRF (DESIGN §5).
+
+`install_auth` wires it into the app: the session and auth middlewares, the /auth routes and the
+mutation guard; `authenticate` hands the GraphQL view the principal the middleware established.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import HTTPConnection
+from starlette.routing import Route
 
+from server.auth.guard import CredentialGuard
+from server.auth.idp_tokens import BearerVerifier, IdpTokenVerifier
+from server.auth.middleware import AuthMiddleware
+from server.auth.oidc import build_oauth, oidc_routes
+from server.auth.principal import Credential, Principal, principal_of
+from server.database import Database
 from server.settings import Settings
-from workflow import models
 
-DEV_USER_HEADER = "x-okr-dev-user"
+SESSION_COOKIE = "okr_session"
 
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: int
-    organization_id: int
-    scopes: frozenset[str] = frozenset({"read", "write"})
+__all__ = [
+    "SESSION_COOKIE",
+    "AuthSetup",
+    "Credential",
+    "CredentialGuard",
+    "Principal",
+    "authenticate",
+    "build_auth",
+    "principal_of",
+]
 
 
 async def authenticate(conn: HTTPConnection, settings: Settings, session_factory: object) -> Principal | None:
-    """The caller of this request, or None. The header is honoured only with OKR_ENV=development."""
-    email = conn.headers.get(DEV_USER_HEADER)
-    if not email or not settings.development:
-        return None
-    from sqlalchemy.ext.asyncio import AsyncSession
+    """The caller of this request, as established by `AuthMiddleware` (None: anonymous)."""
+    return principal_of(conn)
 
-    assert callable(session_factory)
-    session: AsyncSession = session_factory()
-    async with session:
-        row = (
-            await session.execute(
-                select(models.Membership.user_id, models.Membership.organization_id)
-                .join(models.User, models.User.id == models.Membership.user_id)
-                .where(models.User.email == email.strip().lower())
-                .order_by(models.Membership.id)
-                .limit(1)
-            )
-        ).first()
-    return None if row is None else Principal(user_id=row[0], organization_id=row[1])
+
+@dataclass
+class AuthSetup:
+    middleware: list[Middleware]
+    routes: list[Route]
+    verifier: BearerVerifier | None
+
+
+def build_auth(settings: Settings, database: Database, verifier: BearerVerifier | None = None) -> AuthSetup:
+    if verifier is None and settings.oidc_configured:
+        assert settings.oidc_issuer is not None
+        assert settings.oidc_client_id is not None
+        verifier = IdpTokenVerifier(settings.oidc_issuer, settings.oidc_audience or settings.oidc_client_id)
+    middleware = [
+        # Outermost first: the session must be decoded before the auth middleware reads it.
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key,
+            session_cookie=SESSION_COOKIE,
+            max_age=settings.session_max_age,
+            same_site="lax",
+            https_only=settings.secure_cookies,
+        ),
+        Middleware(AuthMiddleware, database=database, settings=settings, verifier=verifier),
+    ]
+    return AuthSetup(
+        middleware=middleware, routes=oidc_routes(settings, database, build_oauth(settings)), verifier=verifier
+    )

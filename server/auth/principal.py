@@ -1,0 +1,37 @@
+"""Who is calling, as the HTTP layer established it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from starlette.requests import HTTPConnection
+
+PRINCIPAL_STATE_KEY = "okr_principal"
+
+
+class Credential(StrEnum):
+    SESSION_COOKIE = "session_cookie"
+    ACCESS_TOKEN = "access_token"
+    IDP_JWT = "idp_jwt"
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    organization_id: int
+    credential: Credential
+    scopes: frozenset[str] = frozenset({"read", "write"})
+    # A cookie travels with every request the browser makes, including forged cross-site ones, so
+    # mutations over it need the CSRF echo; bearer credentials are never sent implicitly.
+    csrf_verified: bool = True
+
+    @property
+    def may_write(self) -> bool:
+        return "write" in self.scopes
+
+
+def principal_of(conn: HTTPConnection) -> Principal | None:
+    """The principal the auth middleware attached to this request (None: anonymous)."""
+    found = conn.scope.get("state", {}).get(PRINCIPAL_STATE_KEY)
+    return found if isinstance(found, Principal) else None
