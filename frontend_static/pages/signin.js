@@ -1,0 +1,20 @@
+import { h } from "../ui.js";
+
+export function renderSignIn(root, error) {
+  root.append(
+    h(
+      "main",
+      { class: "signin", id: "main" },
+      h(
+        "div",
+        { class: "signin__card" },
+        h("div", { class: "brand brand--large" }, h("span", { class: "brand__mark", "aria-hidden": "true" }, "◎"), "okr"),
+        h("h1", "Goals your whole company agrees on"),
+        h("p", { class: "muted" }, "Draft, negotiate, track and score your OKRs in one place. Sign in with your company account to continue."),
+        error ? h("div", { class: "alert alert--error", role: "alert" }, error.message) : null,
+        h("a", { class: "btn btn--primary btn--large", href: "/auth/login", "data-testid": "sign-in" }, "Sign in"),
+        h("p", { class: "hint" }, "You will be sent to your company's single sign-on page and back."),
+      ),
+    ),
+  );
+}
