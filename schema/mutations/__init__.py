@@ -2,6 +2,7 @@
 
 from strawberry.tools import merge_types
 
+from schema.mutations.access_token import AccessTokenMutations
 from schema.mutations.check_in import CheckInMutations
 from schema.mutations.comment import CommentMutations
 from schema.mutations.cycle import CycleMutations
@@ -10,6 +11,7 @@ from schema.mutations.notification import NotificationMutations
 from schema.mutations.objective import ObjectiveMutations
 from schema.mutations.proposal import ProposalMutations
 from schema.mutations.review import ReviewMutations
+from schema.mutations.team import TeamMutations
 
 MUTATION_PARTS: tuple[type, ...] = (
     NotificationMutations,
@@ -20,6 +22,8 @@ MUTATION_PARTS: tuple[type, ...] = (
     ReviewMutations,
     CommentMutations,
     InitiativeMutations,
+    TeamMutations,
+    AccessTokenMutations,
 )
 
 Mutation = merge_types("Mutation", MUTATION_PARTS)
