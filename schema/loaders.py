@@ -72,11 +72,20 @@ class Loaders:
             )
             return _by_key(await rows(stmt), ids, lambda k: k.id)
 
+        # Children repeat the visibility predicate even when reached from a visible parent: an
+        # objective can also arrive from a mutation payload, and a sub-select costs no statement.
+        visible = visible_objective_ids(viewer)
+        visible_key_results = select(models.KeyResult.id).where(models.KeyResult.objective_id.in_(visible))
+        visible_proposals = select(models.Proposal.id).where(models.Proposal.objective_id.in_(visible))
+
         async def key_results_by_objective(ids: list[int]) -> list[list[models.KeyResult]]:
-            # Callers reach this only from an objective they could see, so no predicate is needed.
             stmt = (
                 select(models.KeyResult)
-                .where(models.KeyResult.objective_id.in_(ids), models.KeyResult.removed.is_(False))
+                .where(
+                    models.KeyResult.objective_id.in_(ids),
+                    models.KeyResult.removed.is_(False),
+                    models.KeyResult.objective_id.in_(visible),
+                )
                 .order_by(models.KeyResult.objective_id, models.KeyResult.position, models.KeyResult.id)
             )
             return _grouped(await rows(stmt), ids, lambda k: k.objective_id)
@@ -134,7 +143,11 @@ class Loaders:
         async def initiatives(ids: list[int]) -> list[list[models.Initiative]]:
             stmt = (
                 select(models.Initiative)
-                .where(models.Initiative.key_result_id.in_(ids), models.Initiative.organization_id == org)
+                .where(
+                    models.Initiative.key_result_id.in_(ids),
+                    models.Initiative.organization_id == org,
+                    models.Initiative.key_result_id.in_(visible_key_results),
+                )
                 .order_by(models.Initiative.id)
             )
             return _grouped(await rows(stmt), ids, lambda i: i.key_result_id)
@@ -142,7 +155,11 @@ class Loaders:
         async def proposals_by_objective(ids: list[int]) -> list[list[models.Proposal]]:
             stmt = (
                 select(models.Proposal)
-                .where(models.Proposal.objective_id.in_(ids), models.Proposal.organization_id == org)
+                .where(
+                    models.Proposal.objective_id.in_(ids),
+                    models.Proposal.organization_id == org,
+                    models.Proposal.objective_id.in_(visible),
+                )
                 .order_by(models.Proposal.id)
             )
             return _grouped(await rows(stmt), ids, lambda p: p.objective_id)
@@ -156,7 +173,10 @@ class Loaders:
         async def proposal_changes(ids: list[int]) -> list[list[models.ProposalChange]]:
             stmt = (
                 select(models.ProposalChange)
-                .where(models.ProposalChange.proposal_id.in_(ids))
+                .where(
+                    models.ProposalChange.proposal_id.in_(ids),
+                    models.ProposalChange.proposal_id.in_(visible_proposals),
+                )
                 .order_by(models.ProposalChange.position, models.ProposalChange.id)
             )
             return _grouped(await rows(stmt), ids, lambda c: c.proposal_id)
@@ -164,7 +184,10 @@ class Loaders:
         async def proposal_reviews(ids: list[int]) -> list[list[models.ProposalReview]]:
             stmt = (
                 select(models.ProposalReview)
-                .where(models.ProposalReview.proposal_id.in_(ids))
+                .where(
+                    models.ProposalReview.proposal_id.in_(ids),
+                    models.ProposalReview.proposal_id.in_(visible_proposals),
+                )
                 .order_by(models.ProposalReview.id)
             )
             return _grouped(await rows(stmt), ids, lambda r: r.proposal_id)
@@ -172,20 +195,31 @@ class Loaders:
         async def objective_comments(ids: list[int]) -> list[list[models.Comment]]:
             stmt = (
                 select(models.Comment)
-                .where(models.Comment.objective_id.in_(ids), models.Comment.proposal_id.is_(None))
+                .where(
+                    models.Comment.objective_id.in_(ids),
+                    models.Comment.proposal_id.is_(None),
+                    models.Comment.objective_id.in_(visible),
+                )
                 .order_by(models.Comment.id)
             )
             return _grouped(await rows(stmt), ids, lambda c: c.objective_id)
 
         async def proposal_comments(ids: list[int]) -> list[list[models.Comment]]:
-            stmt = select(models.Comment).where(models.Comment.proposal_id.in_(ids)).order_by(models.Comment.id)
+            stmt = (
+                select(models.Comment)
+                .where(models.Comment.proposal_id.in_(ids), models.Comment.objective_id.in_(visible))
+                .order_by(models.Comment.id)
+            )
             return _grouped(await rows(stmt), ids, lambda c: c.proposal_id)
 
         async def check_in_counts(ids: list[int]) -> list[int]:
             session = await self._session()
             result = await session.execute(
                 select(models.CheckIn.key_result_id, func.count())
-                .where(models.CheckIn.key_result_id.in_(ids))
+                .where(
+                    models.CheckIn.key_result_id.in_(ids),
+                    models.CheckIn.key_result_id.in_(visible_key_results),
+                )
                 .group_by(models.CheckIn.key_result_id)
             )
             found = dict(result.tuples().all())
@@ -201,7 +235,10 @@ class Loaders:
                     order_by=(models.CheckIn.measured_at, models.CheckIn.id),
                 )
                 .label("rank"),
-            ).where(models.CheckIn.key_result_id.in_({k[0] for k in keys}))
+            ).where(
+                models.CheckIn.key_result_id.in_({k[0] for k in keys}),
+                models.CheckIn.key_result_id.in_(visible_key_results),
+            )
             sub = ranked.subquery()
             checkin = models.CheckIn.__table__
             last_rank = max(offset + limit for _, offset, limit in keys)

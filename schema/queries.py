@@ -71,6 +71,7 @@ async def resolve_node(info: Ctx, type_name: str, pk: int) -> Any:
             models.Notification.id == pk,
             models.Notification.user_id == viewer.user_id,
             models.Notification.organization_id == viewer.organization_id,
+            or_(models.Notification.objective_id.is_(None), models.Notification.objective_id.in_(visible)),
         )
     else:
         return None

@@ -37,6 +37,7 @@ from schema.ids import to_global_id
 from schema.pagination import encode_cursor, page
 from workflow import enums, models
 from workflow.computation import progress as figures
+from workflow.policies import visible_objective_ids
 
 Ctx = Info[Context, None]
 T = TypeVar("T")
@@ -352,7 +353,11 @@ class ObjectiveType(Node):
     ) -> Connection[EventType]:
         window = page(first, after)
         session = await info.context.session()
-        where = (models.Event.objective_id == root.id, models.Event.organization_id == root.organization_id)
+        where = (
+            models.Event.objective_id == root.id,
+            models.Event.organization_id == root.organization_id,
+            models.Event.objective_id.in_(visible_objective_ids(info.context.viewer)),
+        )
         total = (await session.execute(select(func.count()).select_from(models.Event).where(*where))).scalar_one()
         rows = (
             await session.execute(
