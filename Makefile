@@ -39,7 +39,10 @@ check-contract: $(STAMP)
 # Before the first release the chain is one migration, regenerated from the models.
 migration-reset: $(STAMP)
 	rm -f alembic/versions/0001_initial_schema.py /tmp/okr-migration-reset.sqlite3
-	DATABASE_URL=sqlite:////tmp/okr-migration-reset.sqlite3 $(BIN)/alembic revision --autogenerate --rev-id 0001 -m "initial schema"
+	# Hand-written migrations on top of 0001 (audit triggers) step aside while 0001 is regenerated.
+	mkdir -p /tmp/okr-migration-hold && mv alembic/versions/0002_*.py /tmp/okr-migration-hold/
+	DATABASE_URL=sqlite:////tmp/okr-migration-reset.sqlite3 $(BIN)/alembic revision --autogenerate --rev-id 0001 -m "initial schema"; \
+	  status=$$?; mv /tmp/okr-migration-hold/0002_*.py alembic/versions/; exit $$status
 	rm -f /tmp/okr-migration-reset.sqlite3
 
 clean:

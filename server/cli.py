@@ -131,5 +131,13 @@ def org_create(name: str, domain: str, admin_email: str) -> None:
     click.echo(f"organization {name!r} created (id {org_id}); {admin_email} joins as ADMIN on first sign-in")
 
 
+# Operator commands live in their own module; registered here so `okr --help` lists them.
+from server.maintenance import audit, export_command, import_command  # noqa: E402
+
+main.add_command(audit)
+main.add_command(export_command)
+main.add_command(import_command)
+
+
 if __name__ == "__main__":
     main()

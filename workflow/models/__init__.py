@@ -43,3 +43,6 @@ __all__ = [
     "WebhookDelivery",
     "utcnow",
 ]
+
+# The event log's hash chain is computed when an Event is inserted; importing the module registers it.
+import workflow.audit  # noqa: E402
