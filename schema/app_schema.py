@@ -9,6 +9,7 @@ import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
+from schema.fast_fields import install_fast_resolvers
 from schema.mutations import Mutation
 from schema.queries import CoreQueries
 from schema.retrospectives import RetrospectiveQueries
@@ -23,12 +24,14 @@ Query = merge_types("Query", QUERY_PARTS)
 
 
 def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,
         types=list(NODE_TYPES),
         extensions=[ParserCache(maxsize=512), ValidationCache(maxsize=512), *extensions],  # type: ignore[list-item]
     )
+    install_fast_resolvers(schema)
+    return schema
 
 
 def sdl() -> str:
