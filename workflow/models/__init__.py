@@ -45,4 +45,4 @@ __all__ = [
 ]
 
 # The event log's hash chain is computed when an Event is inserted; importing the module registers it.
-import workflow.audit  # noqa: E402
+import workflow.audit  # noqa: F401
