@@ -9,16 +9,20 @@ import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
+from schema.alignment import AlignmentQueries
 from schema.fast_fields import install_fast_resolvers
 from schema.mutations import Mutation
 from schema.queries import CoreQueries
 from schema.retrospectives import RetrospectiveQueries
 from schema.types import NODE_TYPES
+from schema.webhooks import WebhookQueries
 
 # One class per domain, merged: each area adds its own part here.
 QUERY_PARTS: tuple[type, ...] = (
     CoreQueries,
     RetrospectiveQueries,
+    AlignmentQueries,
+    WebhookQueries,
 )
 Query = merge_types("Query", QUERY_PARTS)
 

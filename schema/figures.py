@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from schema.context import Context
@@ -29,29 +30,72 @@ async def key_result_health(info: Info, kr: models.KeyResult) -> enums.Health:
 
 
 async def objective_health(info: Info, objective: models.Objective) -> enums.Health:
+    return (await objectives_health(info, [objective]))[0]
+
+
+async def objectives_health(info: Info, objectives: Sequence[models.Objective]) -> list[enums.Health]:
+    """Health of many objectives at once: one batch of key results and one of cycles, whatever their number."""
     loaders = info.context.loaders
-    krs = await loaders.key_results_by_objective.load(objective.id)
-    cycle = await loaders.cycle.load(objective.cycle_id)
-    assert cycle is not None
-    return figures.health(
-        figures.objective_progress(krs),
-        figures.expected_progress(cycle, info.context.today),
-        figures.objective_started(krs),
-    )
+    today = info.context.today
+    key_results = await loaders.key_results_by_objective.load_many([o.id for o in objectives])
+    cycle_ids = list({o.cycle_id for o in objectives})
+    cycles = dict(zip(cycle_ids, await loaders.cycle.load_many(cycle_ids), strict=True))
+    found: list[enums.Health] = []
+    for objective, krs in zip(objectives, key_results, strict=True):
+        cycle = cycles[objective.cycle_id]
+        assert cycle is not None
+        found.append(
+            figures.health(
+                figures.objective_progress(krs), figures.expected_progress(cycle, today), figures.objective_started(krs)
+            )
+        )
+    return found
 
 
 async def aligned_progress(info: Info, objective: models.Objective) -> float:
-    """Own progress weighed together with the aligned children's (recursively)."""
+    """Own progress weighed together with the aligned children's, recursively.
+
+    The subtree is read level by level through the loaders, so concurrent resolvers share one
+    statement per level, and a tree that primed the loaders costs none. The objective's own
+    progress counts with weight 1 only when it has key results that count: an umbrella objective
+    without any is measured by its children alone. Cancelled children no longer count.
+    """
     loaders = info.context.loaders
-    own = figures.objective_progress(await loaders.key_results_by_objective.load(objective.id))
-    children = await loaders.objective_children.load(objective.id)
-    if not children:
-        return own
-    pairs = [(own, 1.0)]
-    for child in children:
-        pairs.append((await aligned_progress(info, child), child.weight))
-    mean = figures.weighted_mean(pairs)
-    return own if mean is None else mean
+    children: dict[int, list[models.Objective]] = {}
+    seen = {objective.id}
+    frontier = [objective]
+    while frontier:
+        found = await loaders.objective_children.load_many([o.id for o in frontier])
+        next_frontier: list[models.Objective] = []
+        for parent, kids in zip(frontier, found, strict=True):
+            live = [k for k in kids if k.id not in seen and k.status != enums.ObjectiveStatus.CANCELLED]
+            seen.update(k.id for k in live)
+            children[parent.id] = live
+            next_frontier.extend(live)
+        frontier = next_frontier
+    ids = list(seen)
+    key_results = dict(zip(ids, await loaders.key_results_by_objective.load_many(ids), strict=True))
+
+    # Post-order without recursion: a deep chain must not hit the interpreter's stack limit.
+    result: dict[int, float | None] = {}
+    stack: list[tuple[models.Objective, bool]] = [(objective, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if not expanded:
+            stack.append((node, True))
+            stack.extend((child, False) for child in children.get(node.id, []))
+            continue
+        krs = key_results[node.id]
+        pairs: list[tuple[float, float]] = []
+        if any(not kr.counter_metric and kr.weight > 0 for kr in krs):
+            pairs.append((figures.objective_progress(krs), 1.0))
+        for child in children.get(node.id, []):
+            child_value = result[child.id]
+            if child_value is not None:
+                pairs.append((child_value, child.weight))
+        result[node.id] = figures.weighted_mean(pairs)
+    value = result[objective.id]
+    return 0.0 if value is None else value
 
 
 async def reflection_visible(info: Info, objective: models.Objective) -> bool:

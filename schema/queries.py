@@ -186,12 +186,14 @@ class CoreQueries:
         session = await info.context.session()
         if filter is not None and filter.health:
             # Health depends on today's date, so it is computed, then filtered, over the visible set.
-            from schema.figures import objective_health
+            # In bulk: one batch of key results and one of cycles, however many candidates.
+            from schema.figures import objectives_health
 
             wanted = {str(h) for h in filter.health}
             candidates = list((await session.execute(stmt.order_by(models.Objective.id))).scalars())
             info.context.loaders.prime_objectives(candidates)
-            kept = [o for o in candidates if str(await objective_health(info, o)) in wanted]
+            healths = await objectives_health(info, candidates)
+            kept = [o for o, h in zip(candidates, healths, strict=True) if str(h) in wanted]
             chosen = kept[window.offset : window.offset + window.limit]
             return Connection.from_slice(chosen, window.offset, len(kept))
         total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
