@@ -3,7 +3,7 @@ import { signOut } from "./api.js";
 import { currentLocation, href, match, route } from "./router.js";
 import { loadSession, loadUnread, session } from "./state.js";
 import { clear, errorBox, h, loading, svg } from "./ui.js";
-import { renderSignIn } from "./pages/signin.js";
+import { RETURN_KEY, renderSignIn } from "./pages/signin.js";
 import { renderDashboard } from "./pages/dashboard.js";
 import { renderAlignment } from "./pages/alignment.js";
 import { renderObjective } from "./pages/objective.js";
@@ -123,6 +123,15 @@ async function start() {
     if (error.signedOut) renderSignIn(root);
     else renderSignIn(root, error);
     return;
+  }
+  const returnTo = sessionStorage.getItem(RETURN_KEY);
+  if (returnTo) {
+    sessionStorage.removeItem(RETURN_KEY);
+    if (returnTo !== window.location.hash) {
+      window.location.hash = returnTo; // the hashchange listener renders it
+      await loadUnread();
+      return;
+    }
   }
   await loadUnread();
   await render();

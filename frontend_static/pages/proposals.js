@@ -28,6 +28,19 @@ const TABS = [
   ["ALL", "All"],
 ];
 
+// "keyResults[Title].targetValue" reads as "Key result “Title” · target value" for people.
+function changeLabel(path) {
+  const spaced = (name) => name.replace(/([A-Z])/g, " $1").toLowerCase();
+  const kr = /^keyResults\[(.*)\]\.?(.*)$/.exec(path);
+  if (kr) return [h("span", { class: "muted" }, "Key result "), `“${kr[1]}”`, kr[2] ? h("span", { class: "muted" }, ` · ${spaced(kr[2])}`) : null];
+  const plain = path.replace(/^objective\./, "");
+  return words(spaced(plain));
+}
+
+function value(text) {
+  return /^-?\d+\.0$/.test(text) ? text.slice(0, -2) : text;
+}
+
 function diffTable(changes) {
   if (!changes.length) return h("p", { class: "muted small" }, "No field changes.");
   return h(
@@ -35,7 +48,7 @@ function diffTable(changes) {
     { class: "diff" },
     h("caption", { class: "sr-only" }, "Changes: before and after"),
     h("thead", h("tr", h("th", { scope: "col" }, "Field"), h("th", { scope: "col" }, "Before"), h("th", { scope: "col" }, "After"))),
-    h("tbody", changes.map((c) => h("tr", h("th", { scope: "row" }, h("code", c.path)), h("td", { class: "diff__before" }, c.before == null ? h("span", { class: "muted" }, "—") : h("del", c.before)), h("td", { class: "diff__after" }, c.after == null ? h("span", { class: "muted" }, "—") : h("ins", c.after))))),
+    h("tbody", changes.map((c) => h("tr", h("th", { scope: "row", title: c.path }, changeLabel(c.path)), h("td", { class: "diff__before" }, c.before == null ? h("span", { class: "muted" }, "—") : h("del", value(c.before))), h("td", { class: "diff__after" }, c.after == null ? h("span", { class: "muted" }, "—") : h("ins", value(c.after)))))),
   );
 }
 

@@ -1,7 +1,7 @@
 // End of cycle: score every key result (0.0–1.0 with a reflection), then publish each team's retrospective.
 import { allPages, gql, mutate } from "../api.js";
 import { go, href } from "../router.js";
-import { pickCycle, session } from "../state.js";
+import { isLeadOf, pickCycle, session } from "../state.js";
 import { busy, chip, emptyState, field, formErrors, h, num, percent, showErrors, toast, words } from "../ui.js";
 import { cyclePhase, cyclePicker } from "./cycle.js";
 
@@ -22,6 +22,26 @@ export function grade(score) {
   if (score >= 0.7) return "green";
   if (score >= 0.4) return "yellow";
   return "red";
+}
+
+// DESIGN §3: the key result's owner scores it or, where it has none, the owning team's leads.
+function canScore(kr, team) {
+  if (kr.owner) return kr.owner.id === session.viewer.id;
+  return Boolean(team && isLeadOf(team.id));
+}
+
+function scoreSummary(kr) {
+  return h(
+    "div",
+    { class: "score-form score-form--readonly", dataset: { id: kr.id } },
+    h(
+      "div",
+      { class: "score-form__head" },
+      h("div", h("p", { class: "score-form__title" }, kr.title), h("p", { class: "muted small" }, `Reached ${num(kr.currentValue, kr.unit)} of ${num(kr.targetValue, kr.unit)} · progress ${percent(kr.progress)}${kr.owner ? ` · scored by ${kr.owner.name}` : ""}`)),
+      kr.score != null ? chip(`Scored ${kr.score.toFixed(2)}`, `chip--${grade(kr.score)}`) : chip("Not scored"),
+    ),
+    kr.reflection ? h("p", { class: "muted small" }, kr.reflection) : null,
+  );
 }
 
 function scoreForm(kr) {
@@ -122,7 +142,9 @@ export async function renderReview(container, _params, query) {
     byTeam.get(key).items.push(o);
   }
   const leadOrExec = (teamId) => ["ADMIN", "EXEC"].includes(session.viewer.role) || session.teams.some((t) => t.id === teamId && t.leads.some((u) => u.id === session.viewer.id));
-  for (const { team, items } of byTeam.values()) {
+  const mine = new Set(session.viewer.teams.map((t) => t.id));
+  const ordered = [...byTeam.values()].sort((a, b) => Number(Boolean(b.team && mine.has(b.team.id))) - Number(Boolean(a.team && mine.has(a.team.id))));
+  for (const { team, items } of ordered) {
     const retro = team && retros.find((r) => r.team.id === team.id);
     container.append(
       h(
@@ -134,7 +156,7 @@ export async function renderReview(container, _params, query) {
             "div",
             { class: "review-objective" },
             h("h3", h("a", { href: href(`/objectives/${o.id}`) }, o.title), " ", chip(words(o.commitment))),
-            o.keyResults.filter((kr) => !kr.counterMetric).map(scoreForm),
+            o.keyResults.map((kr) => (canScore(kr, team) && ["REVIEWING"].includes(cycle.phase) ? scoreForm(kr) : scoreSummary(kr))),
           ),
         ),
       ),
