@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 
 from schema.alignment import AlignmentQueries
 from schema.fast_fields import install_fast_resolvers
+from schema.lint import LintQueries
 from schema.mutations import Mutation
 from schema.queries import CoreQueries
 from schema.retrospectives import RetrospectiveQueries
@@ -21,6 +22,7 @@ QUERY_PARTS: tuple[type, ...] = (
     CoreQueries,
     RetrospectiveQueries,
     AlignmentQueries,
+    LintQueries,
 )
 Query = merge_types("Query", QUERY_PARTS)
 

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from schema.context import Context
+from schema.types import LintFinding
 from workflow import enums, models
+from workflow.computation import lint
 from workflow.computation import progress as figures
 
 Info = Any  # strawberry Info[Context, None]
@@ -116,5 +118,44 @@ async def key_result_reflection_visible(info: Info, kr: models.KeyResult) -> boo
     return objective is not None and await reflection_visible(info, objective)
 
 
-async def objective_lint(info: Info, objective: models.Objective) -> list[Any]:
-    return []
+async def objective_lint(info: Info, objective: models.Objective) -> list[LintFinding]:
+    """The coach's findings on a stored objective: the same rules as `lintObjective` on a draft."""
+    loaders = info.context.loaders
+    krs = await loaders.key_results_by_objective.load(objective.id)
+    team = None if objective.owner_team_id is None else await loaders.team.load(objective.owner_team_id)
+    count = None if team is None else await loaders.team_objective_count.load((objective.cycle_id, team.id))
+    draft = lint.ObjectiveDraft(
+        title=objective.title,
+        motivation=objective.motivation,
+        level=objective_level(objective.owner_user_id, team),
+        aligned=objective.parent_id is not None,
+        key_results=[
+            lint.KeyResultDraft.from_fields(
+                kr.title,
+                kr.unit,
+                kr.start_value,
+                kr.target_value,
+                kr.lift_value,
+                kr.calculation_type,
+                kr.direction,
+                kr.counter_metric,
+            )
+            for kr in krs
+        ],
+        team_objectives=count,
+        team_name="" if team is None else team.name,
+    )
+    return lint_findings(lint.lint_objective(draft))
+
+
+def objective_level(owner_user_id: int | None, team: models.Team | None) -> enums.ObjectiveLevel:
+    """Derived, never stored: an individual's, the root team's (company) or a team's."""
+    if owner_user_id is not None:
+        return enums.ObjectiveLevel.INDIVIDUAL
+    if team is not None and team.parent_id is None:
+        return enums.ObjectiveLevel.COMPANY
+    return enums.ObjectiveLevel.TEAM
+
+
+def lint_findings(findings: Sequence[lint.Finding]) -> list[LintFinding]:
+    return [LintFinding(rule=f.rule, severity=f.severity, message=f.message, field=f.field) for f in findings]

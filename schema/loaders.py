@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
-from workflow import models
+from workflow import enums, models
 from workflow.enums import Role
 from workflow.policies import objective_visible, visible_objective_ids
 from workflow.viewer import Viewer
@@ -263,6 +263,22 @@ class Loaders:
             )
             return _by_key(await rows(stmt), keys, lambda r: (r.cycle_id, r.team_id))
 
+        async def team_objective_counts(keys: list[tuple[int, int]]) -> list[int]:
+            """(cycle, team) -> live objectives the viewer can see: the lint's "too many objectives"."""
+            session = await self._session()
+            result = await session.execute(
+                select(models.Objective.cycle_id, models.Objective.owner_team_id, func.count())
+                .where(
+                    models.Objective.cycle_id.in_({c for c, _ in keys}),
+                    models.Objective.owner_team_id.in_({t for _, t in keys}),
+                    models.Objective.status != enums.ObjectiveStatus.CANCELLED,
+                    objective_visible(viewer),
+                )
+                .group_by(models.Objective.cycle_id, models.Objective.owner_team_id)
+            )
+            found = {(c, t): n for c, t, n in result.tuples().all()}
+            return [found.get(key, 0) for key in keys]
+
         self.objective = loader(objectives)
         self.objective_children = loader(children)
         self.key_result = loader(key_results)
@@ -284,6 +300,7 @@ class Loaders:
         self.check_in_count = loader(check_in_counts)
         self.check_in_page = loader(check_in_pages)
         self.retrospective = loader(retrospectives)
+        self.team_objective_count = loader(team_objective_counts)
 
     def prime_objectives(self, objectives: Iterable[models.Objective]) -> None:
         """Objectives a list query already read (and filtered) need no second statement."""
