@@ -1,0 +1,109 @@
+"""Check-ins, initiatives and comments over HTTP."""
+
+from __future__ import annotations
+
+from schema.ids import to_global_id
+from tests.fixtures.api import Api
+from tests.fixtures.database import TransactionalDatabase, count_statements
+from tests.fixtures.factories import Factory
+from tests.schema.workflow_ops import ADD_COMMENT, ADD_INITIATIVE, OBJECTIVE, RECORD_CHECK_IN, kinds_seen, ok, refused
+from workflow.enums import CyclePhase, ObjectiveStatus, Role, Rollup, TeamRole, Visibility
+
+
+async def test_sum_rollup_counts_a_retried_check_in_once(api: Api, factory: Factory) -> None:
+    org = await factory.organization()
+    team = await factory.team(org)
+    member = await factory.user(org, teams={team: TeamRole.MEMBER})
+    cycle = await factory.cycle(org, phase=CyclePhase.ACTIVE)
+    objective = await factory.objective(cycle, team, status=ObjectiveStatus.ACTIVE)
+    kr = await factory.key_result(objective, start=0, target=100, rollup=Rollup.SUM)
+    kr_id = to_global_id("KeyResult", kr.id)
+    for key, value in (("a", 10), ("b", 15), ("a", 10)):
+        check_in = {"keyResultId": kr_id, "value": value, "idempotencyKey": key, "measuredAt": "2026-11-01T10:00:00Z"}
+        payload = await ok(api, RECORD_CHECK_IN, {"input": check_in}, member)
+    assert payload["keyResult"]["currentValue"] == 25
+    assert payload["keyResult"]["checkIns"]["totalCount"] == 2
+    assert payload["checkIn"]["author"]["name"] == member.name
+    assert (await kinds_seen(api, to_global_id("Objective", objective.id), member)).count("key_result.checked_in") == 2
+
+
+async def test_check_ins_are_refused_where_they_do_not_belong(api: Api, factory: Factory) -> None:
+    org = await factory.organization()
+    team = await factory.team(org)
+    member = await factory.user(org, teams={team: TeamRole.MEMBER})
+    exec_ = await factory.user(org, Role.EXEC)
+    negotiating = await factory.cycle(org, phase=CyclePhase.NEGOTIATING)
+    draft = await factory.objective(negotiating, team, status=ObjectiveStatus.DRAFT, author=exec_)
+    draft_kr = await factory.key_result(draft)
+    value = {"value": 1, "measuredAt": "2026-11-01T10:00:00Z"}
+    on_draft = {"keyResultId": to_global_id("KeyResult", draft_kr.id), **value}
+    assert await refused(api, RECORD_CHECK_IN, {"input": on_draft}, exec_) == "TRANSITION_NOT_ALLOWED"
+    # A key result the member cannot see reads as missing, not as forbidden.
+    hidden = await factory.objective(
+        await factory.cycle(org, phase=CyclePhase.ACTIVE, name="Other"),
+        await factory.team(org, "Elsewhere"),
+        status=ObjectiveStatus.ACTIVE,
+        visibility=Visibility.TEAM,
+    )
+    hidden_kr = {"keyResultId": to_global_id("KeyResult", (await factory.key_result(hidden)).id), **value}
+    assert await refused(api, RECORD_CHECK_IN, {"input": hidden_kr}, member) == "NOT_FOUND"
+    assert await refused(api, RECORD_CHECK_IN, {"input": {**hidden_kr, "keyResultId": "garbage"}}, member) == (
+        "NOT_FOUND"
+    )
+    live = await factory.objective(
+        await factory.cycle(org, phase=CyclePhase.ACTIVE, name="Live"), team, status=ObjectiveStatus.ACTIVE
+    )
+    live_kr = to_global_id("KeyResult", (await factory.key_result(live)).id)
+    bad_confidence = {"keyResultId": live_kr, **value, "confidence": 1.5}
+    assert await refused(api, RECORD_CHECK_IN, {"input": bad_confidence}, member) == "VALIDATION"
+
+
+async def test_a_check_in_costs_the_same_however_many_came_before(
+    api: Api, factory: Factory, test_db: TransactionalDatabase
+) -> None:
+    org = await factory.organization()
+    team = await factory.team(org)
+    member = await factory.user(org, teams={team: TeamRole.MEMBER})
+    cycle = await factory.cycle(org, phase=CyclePhase.ACTIVE)
+    objective = await factory.objective(cycle, team, status=ObjectiveStatus.ACTIVE)
+    kr = await factory.key_result(objective, start=0, target=1000, rollup=Rollup.AVERAGE)
+    query = "mutation($input: CheckInInput!) { recordCheckIn(input: $input) { checkIn { id } userErrors { code } } }"
+    counts = []
+    for n in range(40):
+        if n in (1, 39):
+            with count_statements(test_db) as counter:
+                await ok(api, query, {"input": {"keyResultId": to_global_id("KeyResult", kr.id), "value": n}}, member)
+            counts.append(counter.count)
+        else:
+            await factory.check_in(kr, cycle, member, float(n))
+    assert counts[0] == counts[1], counts
+
+
+async def test_initiatives_and_comments(api: Api, factory: Factory) -> None:
+    org = await factory.organization()
+    team = await factory.team(org)
+    member = await factory.user(org, name="Gil", teams={team: TeamRole.MEMBER})
+    viewer = await factory.user(org, Role.VIEWER)
+    cycle = await factory.cycle(org, phase=CyclePhase.ACTIVE)
+    objective = await factory.objective(cycle, team, status=ObjectiveStatus.ACTIVE)
+    kr_id = to_global_id("KeyResult", (await factory.key_result(objective)).id)
+    oid = to_global_id("Objective", objective.id)
+
+    experiment = {"keyResultId": kr_id, "kind": "EXPERIMENT", "title": "Shorter form", "url": "https://x.test/1"}
+    added = await ok(api, ADD_INITIATIVE, experiment, member)
+    initiative = added["initiative"]
+    assert (initiative["kind"], initiative["title"], initiative["status"]) == ("EXPERIMENT", "Shorter form", "PLANNED")
+    assert await refused(api, ADD_INITIATIVE, {**experiment, "url": "javascript:alert(1)"}, member) == "VALIDATION"
+    assert await refused(api, ADD_INITIATIVE, experiment, viewer) == "FORBIDDEN"
+    listed = await api(f'{{ node(id: "{kr_id}") {{ ... on KeyResult {{ initiatives {{ title }} }} }} }}', as_=member)
+    assert listed["node"]["initiatives"] == [{"title": "Shorter form"}]
+
+    comment = await ok(api, ADD_COMMENT, {"subjectId": oid, "body": "  Looks right.  "}, member)
+    assert comment["comment"]["body"] == "Looks right."
+    assert await refused(api, ADD_COMMENT, {"subjectId": oid, "body": " "}, member) == "VALIDATION"
+    assert await refused(api, ADD_COMMENT, {"subjectId": kr_id, "body": "on a key result"}, member) == "NOT_FOUND"
+    assert await refused(api, ADD_COMMENT, {"subjectId": oid, "body": "hi"}, viewer) == "FORBIDDEN"
+    node = (await api(OBJECTIVE.replace("tags", "tags comments { body author { name } }"), {"id": oid}, as_=member))[
+        "node"
+    ]
+    assert node["comments"] == [{"body": "Looks right.", "author": {"name": "Gil"}}]
