@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.browser import PHONE, Person, person
+from tests.e2e.browser import Person, person
 from tests.e2e.conftest import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -64,6 +64,15 @@ def test_lead_drafts_and_submits_an_objective_and_an_exec_approves_it(
         second.get_by_label("Start", exact=True).fill("5")
         second.get_by_label("Target", exact=True).fill("1")
         second.get_by_label("Direction", exact=True).select_option("DECREASE")
+        # A refusal from the server is shown in words beside the field that caused it.
+        title = page.get_by_label("Objective", exact=True)
+        title.fill("x" * 301)
+        page.get_by_role("button", name="Create draft").click()
+        expect(page.locator(".field[data-field=title] .field-error")).to_have_text(
+            "Keep the title under 300 characters."
+        )
+        expect(title).to_have_attribute("aria-invalid", "true")
+        title.fill("Make activation effortless for new teams")
         grace.screenshot("03-draft-editor")
         page.get_by_role("button", name="Create draft").click()
 
@@ -81,7 +90,9 @@ def test_lead_drafts_and_submits_an_objective_and_an_exec_approves_it(
         pat.sign_in("cpo")
         expect(pat.page.get_by_test_id("viewer-role")).to_have_text("EXEC")
         pat.page.goto(draft_url)
-        expect(pat.page.get_by_role("heading", level=1, name="Make activation effortless for new teams")).to_be_visible()
+        expect(
+            pat.page.get_by_role("heading", level=1, name="Make activation effortless for new teams")
+        ).to_be_visible()
         pat.page.get_by_role("button", name="Approve").click()
         expect(pat.page.locator(".hero .status")).to_have_text("Approved")
         pat.screenshot("04-objective-approved")
