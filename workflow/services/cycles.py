@@ -136,6 +136,28 @@ async def transition_cycle(
             "Only admins reopen cycles." if event == CycleEvent.REOPEN else "Only admins and execs steer the cycle."
         )
     facts = await _guard_facts(session, viewer, cycle, event, today)
+    await _move(session, viewer, cycle, event, facts, reason=reason, force=force)
+    return cycle
+
+
+async def end_cycle_by_schedule(session: AsyncSession, cycle: models.Cycle, now: dt.datetime) -> None:
+    """The scheduler's END once the end date has passed: the same machine and guard, the system as actor.
+
+    The caller holds the cycle row locked and has checked the date in the organization's time zone.
+    """
+    await _move(session, None, cycle, CycleEvent.END, {"ends_on_reached": True}, reason="The end date passed.")
+
+
+async def _move(
+    session: AsyncSession,
+    viewer: Viewer | None,
+    cycle: models.Cycle,
+    event: CycleEvent,
+    facts: dict[str, Any],
+    *,
+    reason: str | None = None,
+    force: bool = False,
+) -> None:
     new_phase = machines.fire(
         machines.cycle_machine, cycle.phase, event, what="cycle", force=force, reason=reason, **facts
     )
@@ -162,10 +184,9 @@ async def transition_cycle(
         .where(models.Organization.id == cycle.organization_id)
         .values(data_version=models.Organization.data_version + 1)
     )
-    return cycle
 
 
-async def _activate_objectives(session: AsyncSession, viewer: Viewer, cycle: models.Cycle, reason: str) -> None:
+async def _activate_objectives(session: AsyncSession, viewer: Viewer | None, cycle: models.Cycle, reason: str) -> None:
     """APPROVED objectives go live; any still in negotiation (only reachable forced) are cancelled."""
     rows = (
         await session.execute(

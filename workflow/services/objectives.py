@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +30,9 @@ from workflow.policies import objective_visible
 from workflow.services import alignment
 from workflow.services.events import change, notify, record_event
 from workflow.viewer import Viewer
+
+if TYPE_CHECKING:
+    from workflow.services.key_results import KeyResultDraft
 
 TITLE_MAX = 300
 TAG_MAX = 100
@@ -233,7 +236,7 @@ async def create_objective(
     session: AsyncSession,
     viewer: Viewer,
     draft: ObjectiveDraft,
-    key_results: Sequence[Any] = (),
+    key_results: Sequence[KeyResultDraft] = (),
 ) -> models.Objective:
     """A DRAFT objective with its key results; an exec's draft is the exec side's opening offer."""
     from workflow.services.key_results import insert_key_result
