@@ -12,7 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from server.middleware.guards import GraphQLRequestGuard, RequestTimeout
 from server.middleware.headers import SecurityHeaders
 from server.middleware.origins import OriginPolicy
-from server.middleware.rate_limit import RateLimit
+from server.middleware.rate_limit import RateLimit, caller_rate_limit
 from server.middleware.request_context import RequestContext
 from server.settings import Settings
 
@@ -39,4 +39,4 @@ def install_middleware(app: Starlette, settings: Settings) -> None:
     app.add_middleware(RequestContext, settings=settings)
 
 
-__all__ = ["GRAPHQL_PATH", "install_middleware"]
+__all__ = ["GRAPHQL_PATH", "caller_rate_limit", "install_middleware"]

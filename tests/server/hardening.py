@@ -20,7 +20,7 @@ from tests.fixtures.oidc import TEST_IDP
 
 def production(settings: Settings, **overrides: Any) -> Settings:
     """The test settings as production runs them; rate limits high unless a test is about them."""
-    return replace(settings, env="production", rate_limit_per_minute=100_000, **overrides)
+    return replace(settings, **{"env": "production", "rate_limit_per_minute": 100_000, **overrides})
 
 
 class ResolverCalls:
