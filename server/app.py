@@ -20,9 +20,12 @@ from schema.limits import limit_extensions
 from server.auth import CredentialGuard, build_auth
 from server.database import Database
 from server.graphql_view import OkrGraphQL
-from server.middleware import install_middleware
+from server.metrics import GraphQLMetrics, HTTPMetricsMiddleware, metrics_endpoint, watch_database
+from server.middleware import caller_rate_limit, install_middleware
 from server.middleware.logs import configure_logging
+from server.scheduler import Scheduler
 from server.settings import Settings
+from workflow.services import webhooks as webhook_events
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend_static"
 
@@ -32,8 +35,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     database = database or Database(settings.database_url)
     owns_database = database is not None
     configure_logging(settings.log_json)
-    graphql = OkrGraphQL(build_schema([*limit_extensions(settings), CredentialGuard]), database, settings)
+    extensions = [*limit_extensions(settings), CredentialGuard, GraphQLMetrics]
+    graphql = OkrGraphQL(build_schema(extensions), database, settings)
     auth = build_auth(settings, database)
+    # Logged events become webhook deliveries in the transaction that logs them.
+    webhook_events.install()
+    watch_database(database)
 
     async def healthz(request: Request) -> Response:
         try:
@@ -45,13 +52,20 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        scheduler = Scheduler(database, interval=settings.scheduler_interval) if settings.scheduler_enabled else None
+        if scheduler is not None:
+            scheduler.start()
         yield
+        if scheduler is not None:
+            # After uvicorn has drained in-flight requests: finish the job in hand, release the rest.
+            await scheduler.stop()
         if owns_database:
             await database.dispose()
 
     routes = [
         *auth.routes,
         Route("/healthz", healthz),
+        Route("/metrics", metrics_endpoint),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Mount("/", app=StaticFiles(directory=FRONTEND_DIR, html=True, check_dir=False), name="frontend"),
     ]
@@ -60,9 +74,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         bench = importlib.import_module("tests.bench.raw_endpoints")
         routes[:0] = bench.routes(database, settings)
     # Innermost: sessions and credentials are resolved after the rate limits and origin checks.
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=auth.middleware)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[*auth.middleware, caller_rate_limit(settings)])
     app.state.settings = settings
     app.state.database = database
     app.state.idp_verifier = auth.verifier
     install_middleware(app, settings)
+    app.add_middleware(HTTPMetricsMiddleware)
     return app
