@@ -57,42 +57,41 @@ async def objectives_health(info: Info, objectives: Sequence[models.Objective]) 
 async def aligned_progress(info: Info, objective: models.Objective) -> float:
     """Own progress weighed together with the aligned children's, recursively.
 
-    The subtree is read level by level through the loaders, so concurrent resolvers share one
-    statement per level, and a tree that primed the loaders costs none. The objective's own
-    progress counts with weight 1 only when it has key results that count: an umbrella objective
-    without any is measured by its children alone. Cancelled children no longer count.
+    The whole visible subtree comes in one batched statement (and its key results in one more),
+    whatever its depth and however many objectives ask at once. The objective's own progress
+    counts with weight 1 only when it has key results that count: an umbrella objective without
+    any is measured by its children alone. Cancelled children no longer count.
     """
     loaders = info.context.loaders
+    below = await loaders.aligned_descendants.load(objective.id)
     children: dict[int, list[models.Objective]] = {}
-    seen = {objective.id}
-    frontier = [objective]
-    while frontier:
-        found = await loaders.objective_children.load_many([o.id for o in frontier])
-        next_frontier: list[models.Objective] = []
-        for parent, kids in zip(frontier, found, strict=True):
-            live = [k for k in kids if k.id not in seen and k.status != enums.ObjectiveStatus.CANCELLED]
-            seen.update(k.id for k in live)
-            children[parent.id] = live
-            next_frontier.extend(live)
-        frontier = next_frontier
-    ids = list(seen)
+    for descendant in below:
+        if descendant.parent_id is not None:
+            children.setdefault(descendant.parent_id, []).append(descendant)
+    ids = [objective.id, *(d.id for d in below)]
     key_results = dict(zip(ids, await loaders.key_results_by_objective.load_many(ids), strict=True))
 
     # Post-order without recursion: a deep chain must not hit the interpreter's stack limit.
     result: dict[int, float | None] = {}
+    entered: set[int] = set()
     stack: list[tuple[models.Objective, bool]] = [(objective, False)]
     while stack:
         node, expanded = stack.pop()
+        if node.id in result:
+            continue
         if not expanded:
+            if node.id in entered:  # a loop in stored data: stop going round it
+                continue
+            entered.add(node.id)
             stack.append((node, True))
-            stack.extend((child, False) for child in children.get(node.id, []))
+            stack.extend((child, False) for child in children.get(node.id, []) if child.id not in result)
             continue
         krs = key_results[node.id]
         pairs: list[tuple[float, float]] = []
         if any(not kr.counter_metric and kr.weight > 0 for kr in krs):
             pairs.append((figures.objective_progress(krs), 1.0))
         for child in children.get(node.id, []):
-            child_value = result[child.id]
+            child_value = result.get(child.id)
             if child_value is not None:
                 pairs.append((child_value, child.weight))
         result[node.id] = figures.weighted_mean(pairs)

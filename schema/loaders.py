@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from workflow import enums, models
+from workflow.computation.alignment import visible_descendants
 from workflow.enums import Role
 from workflow.policies import objective_visible, visible_objective_ids
 from workflow.viewer import Viewer
@@ -301,6 +302,15 @@ class Loaders:
         self.check_in_page = loader(check_in_pages)
         self.retrospective = loader(retrospectives)
         self.team_objective_count = loader(team_objective_counts)
+
+        async def aligned_descendants(ids: list[int]) -> list[list[models.Objective]]:
+            # Their key results come along, so an aligned-progress rollup costs two statements in all.
+            found, key_results = await visible_descendants(await self._session(), viewer, ids)
+            for objective_id, krs in key_results.items():
+                self.key_results_by_objective.prime(objective_id, krs)
+            return [found[i] for i in ids]
+
+        self.aligned_descendants = loader(aligned_descendants)
 
     def prime_objectives(self, objectives: Iterable[models.Objective]) -> None:
         """Objectives a list query already read (and filtered) need no second statement."""

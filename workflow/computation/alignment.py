@@ -21,6 +21,7 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from workflow.enums import ObjectiveStatus
 from workflow.models import Cycle, KeyResult, Objective, Team
 from workflow.policies import objective_visible
 from workflow.viewer import Viewer, descendants
@@ -249,3 +250,43 @@ async def build_alignment_tree(
         teams=teams,
         complete_children=complete_children,
     )
+
+
+async def visible_descendants(
+    session: AsyncSession, viewer: Viewer, roots: Sequence[int]
+) -> tuple[dict[int, list[Objective]], dict[int, list[KeyResult]]]:
+    """Every visible, live objective aligned below each root, at any depth, and their key results.
+
+    Two statements whatever the depth. Recursion stops at what the viewer cannot see, as the
+    children loader does: a hidden child's subtree does not count towards an ancestor's aligned
+    progress for this viewer.
+    """
+    org = viewer.organization_id
+    live = and_(Objective.organization_id == org, Objective.status != ObjectiveStatus.CANCELLED)
+    below = (
+        select(Objective.id, Objective.parent_id.label("root"))
+        .where(Objective.parent_id.in_(list(roots)), live, objective_visible(viewer))
+        .cte("below", recursive=True)
+    )
+    below = below.union(
+        select(Objective.id, below.c.root)
+        .join(below, Objective.parent_id == below.c.id)
+        .where(live, objective_visible(viewer))
+    )
+    rows = await session.execute(
+        select(Objective, below.c.root).join(below, below.c.id == Objective.id).order_by(Objective.id)
+    )
+    found: dict[int, list[Objective]] = {root: [] for root in roots}
+    for objective, root in rows.tuples().all():
+        found[root].append(objective)
+    ids = {o.id for below_root in found.values() for o in below_root}
+    key_results: dict[int, list[KeyResult]] = {i: [] for i in ids}
+    if ids:
+        krs = await session.execute(
+            select(KeyResult)
+            .where(KeyResult.objective_id.in_(ids), KeyResult.removed.is_(False))
+            .order_by(KeyResult.objective_id, KeyResult.position, KeyResult.id)
+        )
+        for kr in krs.scalars():
+            key_results[kr.objective_id].append(kr)
+    return found, key_results
