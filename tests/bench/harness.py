@@ -204,7 +204,7 @@ def throughput(base_url: str, call: Call, seconds: float, connections: int) -> f
 
 
 def _wrk(base_url: str, call: Call, seconds: float, connections: int) -> float:
-    headers = "\n".join(f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in call.headers.items())
+    headers = "\n".join(f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in call.headers.items())
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_WRK_SCRIPT.format(body=_lua_string(json.dumps(call.body)), headers=headers))
     try:
