@@ -21,7 +21,7 @@ function nodeView(node, childrenOf) {
   const kids = childrenOf.get(node.id) || [];
   const o = node.objective;
   const body = node.restricted || !o
-    ? h("div", { class: "tree-node tree-node--restricted", "data-testid": "restricted-node" }, h("span", { class: "lock", "aria-hidden": "true" }, "🔒"), h("span", "Restricted objective"), h("span", { class: "muted" }, "You cannot see this objective."))
+    ? h("div", { class: "tree-node tree-node--restricted", "data-testid": "restricted-node" }, h("span", { class: "chip chip--lock" }, "restricted"), h("span", "Restricted objective"), h("span", { class: "muted" }, "You cannot see this objective."))
     : h(
         "div",
         { class: "tree-node" },
@@ -40,15 +40,16 @@ function nodeView(node, childrenOf) {
           kids.length ? h("span", { class: "muted small" }, `aligned ${percent(o.alignedProgress)}`) : null,
         ),
       );
-  if (!kids.length) return h("li", { class: "tree-item", role: "treeitem", "aria-selected": "false" }, body);
-  const list = h("ul", { role: "group" }, kids.map((k) => nodeView(k, childrenOf)));
-  const item = h("li", { class: "tree-item", role: "treeitem", "aria-expanded": "true", "aria-selected": "false" });
-  const toggle = h("button", { type: "button", class: "tree-toggle", "aria-label": "Collapse", "aria-expanded": "true" }, "▾");
+  // Plain nested lists with disclosure buttons: Tab and Enter/Space work without a custom ARIA tree widget.
+  if (!kids.length) return h("li", { class: "tree-item" }, body);
+  const list = h("ul", kids.map((k) => nodeView(k, childrenOf)));
+  const item = h("li", { class: "tree-item" });
+  const title = o ? o.title : "restricted objective";
+  const toggle = h("button", { type: "button", class: "tree-toggle", "aria-label": `Collapse ${title}`, "aria-expanded": "true" }, "▾");
   toggle.addEventListener("click", () => {
-    const open = item.getAttribute("aria-expanded") !== "true";
-    item.setAttribute("aria-expanded", String(open));
+    const open = toggle.getAttribute("aria-expanded") !== "true";
     toggle.setAttribute("aria-expanded", String(open));
-    toggle.setAttribute("aria-label", open ? "Collapse" : "Expand");
+    toggle.setAttribute("aria-label", `${open ? "Collapse" : "Expand"} ${title}`);
     toggle.textContent = open ? "▾" : "▸";
     list.hidden = !open;
   });
@@ -91,7 +92,7 @@ export async function renderAlignment(container, _params, query) {
       childrenOf.get(node.parentId).push(node);
     } else roots.push(node);
   }
-  const tree = h("ul", { class: "tree", role: "tree", "aria-label": "Objectives by alignment" }, roots.map((r) => nodeView(r, childrenOf)));
+  const tree = h("ul", { class: "tree", "aria-label": "Objectives by alignment" }, roots.map((r) => nodeView(r, childrenOf)));
   const actions = h(
     "div",
     { class: "tree-actions" },

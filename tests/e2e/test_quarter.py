@@ -79,6 +79,17 @@ def test_lead_drafts_and_submits_an_objective_and_an_exec_approves_it(
         expect(page.get_by_role("heading", level=1, name="Make activation effortless for new teams")).to_be_visible()
         expect(page.locator(".hero .status")).to_have_text("Draft")
         draft_url = page.url
+        # Drafts are edited in place: add a third key result.
+        page.get_by_role("link", name="Edit draft").click()
+        expect(page.get_by_role("heading", level=1, name="Edit draft")).to_be_visible()
+        page.get_by_role("button", name="+ Add key result").click()
+        third = page.locator("fieldset.kr-edit").nth(2)
+        third.get_by_label("Title", exact=True).fill("Keep support tickets per new team under 2")
+        third.get_by_label("Start", exact=True).fill("2")
+        third.get_by_label("Target", exact=True).fill("2")
+        third.get_by_label("Direction", exact=True).select_option("DECREASE")
+        page.get_by_role("button", name="Save draft").click()
+        expect(page.get_by_role("heading", name="Key results (3)")).to_be_visible()
         page.get_by_role("button", name="Submit for review").click()
         expect(page.locator(".hero .status")).to_have_text("In review")
         # Buttons come from availableTransitions: the author cannot approve their own submission.
@@ -191,3 +202,21 @@ def test_scores_are_saved_and_the_retrospective_published(
         expect(row).to_contain_text("0.80")
         grace.screenshot("09-retrospectives")
         assert not grace.console_errors
+
+
+def test_an_admin_fires_the_cycle_transitions_offered(
+    browser: Browser, live_server: LiveServer, artifacts: Path
+) -> None:
+    with person(browser, live_server.url, artifacts) as ada:
+        ada.sign_in("admin")
+        ada.open("/")
+        choose_cycle(ada.page, "Planning")
+        page = ada.page
+        expect(page.get_by_test_id("cycle-phase")).to_have_text("Planning")
+        page.get_by_role("button", name="Open negotiation").click()
+        expect(page.get_by_test_id("cycle-phase")).to_have_text("Negotiating")
+        # Activating with drafts left is refused in words; forcing needs a reason.
+        page.get_by_role("button", name="Activate cycle").click()
+        expect(page.locator(".phase [role=alert]")).not_to_be_empty()
+        ada.screenshot("14-cycle-transition-refused")
+        assert not ada.console_errors

@@ -74,19 +74,23 @@ def test_pages_at_laptop_and_phone_width(browser: Browser, live_server: LiveServ
         cleo.sign_in("ceo")
         cleo.open("/alignment")
         expect(cleo.page.get_by_test_id("coverage")).to_be_visible()
-        tree = cleo.page.get_by_role("tree")
+        tree = cleo.page.locator("ul.tree")
         expect(tree.get_by_role("link", name="Become the default robot arm for small factories")).to_be_visible()
         # Collapsing a node hides its children; expanding shows them again.
         child = tree.get_by_role("link", name="Deliver a product experience that users love")
         expect(child).to_be_visible()
-        tree.get_by_role("button", name="Collapse").first.click()
+        tree.get_by_role("button", name="Collapse Become the default robot arm for small factories").click()
         expect(child).to_be_hidden()
-        tree.get_by_role("button", name="Expand").first.click()
+        tree.get_by_role("button", name="Expand Become the default robot arm for small factories").click()
         expect(child).to_be_visible()
         cleo.screenshot("10-alignment")
         cleo.open("/notifications")
         expect(cleo.page.get_by_role("heading", level=1, name="Notifications")).to_be_visible()
         cleo.screenshot("11-notifications")
+        if cleo.page.get_by_test_id("unread-count").count():
+            cleo.page.get_by_role("button", name="Mark all read").click()
+            expect(cleo.page.get_by_test_id("unread-count")).to_have_count(0)
+            expect(cleo.page.locator(".notification--unread")).to_have_count(0)
         assert not cleo.console_errors
 
     with person(browser, live_server.url, artifacts, viewport=PHONE) as gus:
