@@ -16,11 +16,13 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLObjectType, GraphQLResolveInfo
+from graphql import GraphQLObjectType
+from graphql import GraphQLResolveInfo as _GraphQLResolveInfo
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 Resolver = Callable[..., Any]
+GraphQLResolveInfo = _GraphQLResolveInfo[Any]
 
 
 def _attribute_reader(name: str) -> Resolver:
@@ -36,7 +38,7 @@ def _direct_call(schema: strawberry.Schema, field: StrawberryField) -> Resolver 
         return None
     if getattr(field, "permission_classes", None):
         return None
-    function = resolver.wrapped_func
+    function: Callable[..., Any] = resolver.wrapped_func  # type: ignore[assignment]
     pass_self = resolver.self_parameter is not None
     # A `root: strawberry.Parent[...]` parameter is both the root and the parent parameter: name it once.
     source_names = list(dict.fromkeys(p.name for p in (resolver.root_parameter, resolver.parent_parameter) if p))
