@@ -51,7 +51,7 @@ def pre_order(shapes: Mapping[int, Shape]) -> list[TreeNode]:
     """Depth-first, children by id. A node whose parent is not among `shapes` is a root.
 
     Parent links are refused when they would loop (services guard realignment), but a loop in
-    stored data must not hang a read: its lowest id is then taken as a root.
+    stored data must not hang a read: its lowest visible id is then taken as a root.
     """
     children: dict[int, list[int]] = defaultdict(list)
     roots: list[int] = []
@@ -75,7 +75,8 @@ def pre_order(shapes: Mapping[int, Shape]) -> list[TreeNode]:
 
     for root in roots:
         walk(root)
-    for leftover in sorted(shapes):
+    # Preferably at a visible objective, so a redacted node never tops a tree it was not on top of.
+    for leftover in sorted(shapes, key=lambda i: (not shapes[i].visible, i)):
         if leftover not in placed:
             walk(leftover)
     return out

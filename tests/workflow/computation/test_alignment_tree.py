@@ -11,7 +11,7 @@ from workflow.computation.alignment import Shape, TreeNode, keep_trees, pre_orde
 @st.composite
 def forests(draw: st.DrawFn) -> dict[int, Shape]:
     """Random parent links, dangling parents and even loops included (stored data may hold them)."""
-    size = draw(st.integers(min_value=0, max_value=40))
+    size = draw(st.integers(min_value=0, max_value=25))
     ids = list(range(1, size + 1))
     shapes = {}
     for i in ids:
