@@ -1,11 +1,21 @@
 """Current value, target, progress, health and projection of key results and objectives.
 
-Where figures live: a key result's check-in aggregates (count, sum, min, max, last value and the
-least-squares sums) are stored on its row and updated in O(1) with every check-in, in the same
-transaction. Everything else here is derived on read from those rows in Python, because progress
-and health depend on today's date (expected progress moves every day) and would otherwise need
-rewriting daily. A tree of N objectives therefore costs reading N objective and key result rows,
-with a constant number of statements, and a check-in costs O(1) writes.
+Where figures are stored and where they are derived, and why:
+
+- Stored, on the key result row: the aggregates of its in-cycle check-ins (count, sum, min, max,
+  last value and when, and the least-squares sums). `aggregates.fold_check_in` updates them in
+  O(1) in the check-in's transaction, so a check-in never scans other check-ins and never touches
+  other objectives. Check-ins are append-only, which is what makes folding exact.
+- Derived on read, here, from those rows: current value (by rollup), target, progress, health,
+  color, projection, next check-in due, objective progress and the alignment rollup. Health moves
+  with today's date, and a parent's aligned progress with any check-in below it, so storing them
+  would mean rewriting rows daily or walking up the tree on every check-in; reading them costs
+  nothing extra because the rows are read anyway.
+- Scores are stored once given (the owner's override, the objective's when it completes); until
+  then `scoring` derives the defaults.
+
+So N objectives cost N objective rows and their key result rows in a constant number of
+statements (schema/figures.py and the alignment tree batch them), and all else is Python.
 """
 
 from __future__ import annotations
