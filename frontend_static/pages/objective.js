@@ -202,8 +202,9 @@ function transitions(objective, refresh) {
   const canWrite = session.viewer.role !== "VIEWER";
   const links = h("div", { class: "actions__links" });
   if (canWrite && objective.status === "DRAFT") links.append(h("a", { class: "btn", href: href(`/objectives/${objective.id}/edit`) }, "Edit draft"));
-  if (canWrite && ["IN_REVIEW", "APPROVED", "ACTIVE"].includes(objective.status)) {
-    links.append(h("a", { class: "btn", href: href(`/objectives/${objective.id}/propose`) }, objective.status === "IN_REVIEW" ? "Counter-propose" : "Propose a change"));
+  if (canWrite && objective.status === "ACTIVE") links.append(h("a", { class: "btn", href: href(`/objectives/${objective.id}/propose`) }, "Propose a change"));
+  if (objective.status === "IN_REVIEW" && events.includes("REQUEST_CHANGES")) {
+    links.append(h("a", { class: "btn", href: href(`/objectives/${objective.id}/propose`) }, "Counter-propose"));
   }
   if (links.childNodes.length) box.append(links);
   if (!events.length && !links.childNodes.length) box.append(h("p", { class: "muted small" }, "Nothing for you to do here right now."));

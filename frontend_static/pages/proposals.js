@@ -194,6 +194,7 @@ export async function renderProposalForm(container, params) {
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    if (counter) return sendCounter();
     const input = { objectiveId: objective.id, baseVersion: objective.version, rationale: c.rationale.value.trim() };
     if (!input.rationale) return showErrors(form, [{ field: "rationale", message: "Explain why; reviewers decide on the rationale." }]);
     const patch = {};
@@ -216,10 +217,44 @@ export async function renderProposalForm(container, params) {
       go(`/objectives/${objective.id}`);
     }).catch((error) => showErrors(form, [{ message: error.message }]));
   });
+  // During negotiation a counter-proposal is "request changes" whose comment spells out the
+  // concrete counter-offer; the draft goes back to its author, who edits it and resubmits.
+  function sendCounter() {
+    const lines = [];
+    if (c.title.value.trim() !== objective.title) lines.push(`Title: “${objective.title}” → “${c.title.value.trim()}”`);
+    if (c.motivation.value.trim() !== objective.motivation) lines.push(`Why it matters: “${c.motivation.value.trim()}”`);
+    if (c.commitment.value !== objective.commitment) lines.push(`Commitment: ${words(objective.commitment)} → ${words(c.commitment.value)}`);
+    krRows.forEach((row, i) => {
+      const change = row.readChange();
+      const kr = objective.keyResults[i];
+      if (!change) return;
+      if (change.remove) lines.push(`Drop key result “${kr.title}”`);
+      if (change.patch && change.patch.title) lines.push(`Key result “${kr.title}” → “${change.patch.title}”`);
+      if (change.patch && change.patch.targetValue !== undefined) lines.push(`Key result “${kr.title}”: target ${kr.targetValue} → ${change.patch.targetValue}`);
+    });
+    if (c.cancel.checked) lines.push("Cancel this objective");
+    const rationale = c.rationale.value.trim();
+    if (!rationale) return showErrors(form, [{ field: "rationale", message: "Explain why; the author decides on the rationale." }]);
+    if (!lines.length) return showErrors(form, [{ message: "Change at least one field, or choose to cancel the objective." }]);
+    const comment = `Counter-proposal: ${rationale}\n${lines.map((l) => `• ${l}`).join("\n")}`;
+    busy(submit, async () => {
+      const payload = await mutate(
+        `mutation Counter($id: ID!, $comment: String) { transitionObjective(id: $id, event: REQUEST_CHANGES, comment: $comment) { objective { id status } userErrors { code message field } } }`,
+        { id: objective.id, comment },
+        "transitionObjective",
+      );
+      if (payload.userErrors.length) return showErrors(form, payload.userErrors);
+      toast("Counter-proposal sent; the draft is back with its author.");
+      go(`/objectives/${objective.id}`);
+    }).catch((error) => showErrors(form, [{ message: error.message }]));
+  }
+
   container.append(
     h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: href(`/objectives/${objective.id}`) }, objective.title)),
     h("div", { class: "page-head" }, h("div", h("p", { class: "eyebrow" }, counter ? "Counter-proposal" : "Proposal"), h("h1", counter ? "Counter-propose" : "Propose a change"))),
-    h("p", { class: "muted" }, `Written against version ${objective.version}. If the objective changes before approval, the proposal is marked stale and must be revised.`),
+    h("p", { class: "muted" }, counter
+      ? "Suggest concrete changes; the draft goes back to its author with your counter-proposal as a comment."
+      : `Written against version ${objective.version}. If the objective changes before approval, the proposal is marked stale and must be revised.`),
     form,
   );
 }

@@ -58,7 +58,9 @@ def _wait_until_up(url: str, server: uvicorn.Server, deadline: float) -> None:
     raise RuntimeError(f"the server on {url} did not start")
 
 
-@pytest.fixture(scope="session")
+# Per module: each file starts from the freshly seeded demo, and the browser's own event loop is
+# gone before the async tests of other directories run.
+@pytest.fixture(scope="module")
 def live_server(oidc_provider: OidcProvider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's chromium or set OKR_CHROMIUM)")
@@ -99,7 +101,7 @@ def live_server(oidc_provider: OidcProvider, tmp_path_factory: pytest.TempPathFa
         thread.join(10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(live_server: LiveServer) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 

@@ -101,12 +101,37 @@ def test_lead_drafts_and_submits_an_objective_and_an_exec_approves_it(
         pat.sign_in("cpo")
         expect(pat.page.get_by_test_id("viewer-role")).to_have_text("EXEC")
         pat.page.goto(draft_url)
+        # Negotiation: the exec counter-proposes a lower target; the draft goes back to its author.
+        pat.page.get_by_role("link", name="Counter-propose").click()
+        pat.page.get_by_label("Rationale").fill("Half of that is already ambitious.")
+        pat.page.locator("fieldset.kr-edit").nth(0).get_by_label(re.compile("^Target")).fill("45")
+        pat.screenshot("04-counter-proposal")
+        pat.page.get_by_role("button", name="Send counter-proposal").click()
+        expect(pat.page.locator(".hero .status")).to_have_text("Draft")
+        pat.sign_out()
+
+    with person(browser, live_server.url, artifacts) as grace:
+        grace.sign_in("grace")
+        grace.page.goto(draft_url)
+        page = grace.page
+        expect(page.locator(".comments")).to_contain_text("target 50 → 45")
+        page.get_by_role("link", name="Edit draft").click()
+        page.locator("fieldset.kr-edit").nth(0).get_by_label("Target", exact=True).fill("45")
+        page.get_by_role("button", name="Save draft").click()
+        expect(page.locator("article.kr").first.get_by_test_id("kr-target")).to_have_text("45%")
+        page.get_by_role("button", name="Submit for review").click()
+        expect(page.locator(".hero .status")).to_have_text("In review")
+        grace.sign_out()
+
+    with person(browser, live_server.url, artifacts) as pat:
+        pat.sign_in("cpo")
+        pat.page.goto(draft_url)
         expect(
             pat.page.get_by_role("heading", level=1, name="Make activation effortless for new teams")
         ).to_be_visible()
         pat.page.get_by_role("button", name="Approve").click()
         expect(pat.page.locator(".hero .status")).to_have_text("Approved")
-        pat.screenshot("04-objective-approved")
+        pat.screenshot("05-objective-approved")
         assert not pat.console_errors
 
 
@@ -133,7 +158,7 @@ def test_a_check_in_moves_the_bar_and_the_chart_without_a_reload(
         expect(card.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "98")
         expect(card.locator("svg.chart")).to_have_attribute("data-points", str(points_before + 1))
         assert page.evaluate("window.__sameDocument") is True, "the page reloaded"
-        grace.screenshot("05-objective-after-check-in")
+        grace.screenshot("06-objective-after-check-in")
 
         # A bad value is refused next to the input, in words.
         card.get_by_label("New value").fill("")
@@ -150,7 +175,7 @@ def test_a_proposal_is_approved_from_the_inbox(browser: Browser, live_server: Li
         page = grace.page
         page.get_by_label("Rationale").fill("Signups grow faster than planned; aim higher.")
         page.locator("fieldset.kr-edit", has_text="Key result 1").get_by_label(re.compile("^Target")).fill("150")
-        grace.screenshot("06-proposal-form")
+        grace.screenshot("07-proposal-form")
         page.get_by_role("button", name="Send proposal").click()
         expect(page.get_by_role("heading", level=1, name=GROWTH_OBJECTIVE)).to_be_visible()
         assert not grace.console_errors
@@ -161,7 +186,7 @@ def test_a_proposal_is_approved_from_the_inbox(browser: Browser, live_server: Li
         card = pat.page.locator("article.proposal", has_text="aim higher")
         expect(card.locator(".diff__before")).to_contain_text(["120"])
         expect(card.locator(".diff__after")).to_contain_text(["150"])
-        pat.screenshot("07-proposals-inbox")
+        pat.screenshot("08-proposals-inbox")
         card.get_by_role("button", name="Approve").click()
         expect(pat.page.locator("article.proposal", has_text="aim higher")).to_have_count(0)
         pat.open("/proposals?status=ALL")
@@ -191,7 +216,7 @@ def test_scores_are_saved_and_the_retrospective_published(
             form.get_by_label("Reflection").fill("Onboarding experiments paid off.")
             form.get_by_role("button", name=re.compile("score")).click()
             expect(growth.locator("form.score-form").nth(index)).to_contain_text("Scored 0.80")
-        grace.screenshot("08-review")
+        grace.screenshot("09-review")
         growth.get_by_role("button", name="Publish Growth retrospective").click()
         expect(growth.get_by_text("Retrospective published")).to_be_visible()
 
@@ -200,7 +225,7 @@ def test_scores_are_saved_and_the_retrospective_published(
         row = page.locator("tr", has_text="Growth")
         expect(row).to_contain_text("Published")
         expect(row).to_contain_text("0.80")
-        grace.screenshot("09-retrospectives")
+        grace.screenshot("10-retrospectives")
         assert not grace.console_errors
 
 
@@ -218,5 +243,5 @@ def test_an_admin_fires_the_cycle_transitions_offered(
         # Activating with drafts left is refused in words; forcing needs a reason.
         page.get_by_role("button", name="Activate cycle").click()
         expect(page.locator(".phase [role=alert]")).not_to_be_empty()
-        ada.screenshot("14-cycle-transition-refused")
+        ada.screenshot("15-cycle-transition-refused")
         assert not ada.console_errors

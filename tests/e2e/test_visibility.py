@@ -83,10 +83,10 @@ def test_pages_at_laptop_and_phone_width(browser: Browser, live_server: LiveServ
         expect(child).to_be_hidden()
         tree.get_by_role("button", name="Expand Become the default robot arm for small factories").click()
         expect(child).to_be_visible()
-        cleo.screenshot("10-alignment")
+        cleo.screenshot("11-alignment")
         cleo.open("/notifications")
         expect(cleo.page.get_by_role("heading", level=1, name="Notifications")).to_be_visible()
-        cleo.screenshot("11-notifications")
+        cleo.screenshot("12-notifications")
         if cleo.page.get_by_test_id("unread-count").count():
             cleo.page.get_by_role("button", name="Mark all read").click()
             expect(cleo.page.get_by_test_id("unread-count")).to_have_count(0)
@@ -99,9 +99,9 @@ def test_pages_at_laptop_and_phone_width(browser: Browser, live_server: LiveServ
         expect(gus.page.get_by_role("link", name=GROWTH_TEAM_ONLY)).to_be_visible()
         # Nothing wider than the phone: no sideways scrolling.
         assert gus.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-        gus.screenshot("12-dashboard-phone")
+        gus.screenshot("13-dashboard-phone")
         gus.page.get_by_role("link", name=GROWTH_TEAM_ONLY).click()
         expect(gus.page.get_by_role("heading", level=1, name=GROWTH_TEAM_ONLY)).to_be_visible()
         assert gus.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-        gus.screenshot("13-objective-phone")
+        gus.screenshot("14-objective-phone")
         assert not gus.console_errors
