@@ -16,6 +16,7 @@ from schema.mutations import Mutation
 from schema.queries import CoreQueries
 from schema.retrospectives import RetrospectiveQueries
 from schema.types import NODE_TYPES
+from schema.webhooks import WebhookQueries
 
 # One class per domain, merged: each area adds its own part here.
 QUERY_PARTS: tuple[type, ...] = (
@@ -23,6 +24,7 @@ QUERY_PARTS: tuple[type, ...] = (
     RetrospectiveQueries,
     AlignmentQueries,
     LintQueries,
+    WebhookQueries,
 )
 Query = merge_types("Query", QUERY_PARTS)
 

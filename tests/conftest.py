@@ -51,7 +51,13 @@ def factory(session: AsyncSession) -> Factory:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, env="development", secret_key="test-secret-key-0123456789")
+    # No background scheduler in tests: the scheduler's tests drive it with an injected clock.
+    return Settings(
+        database_url=database_url,
+        env="development",
+        secret_key="test-secret-key-0123456789",
+        scheduler_enabled=False,
+    )
 
 
 @pytest.fixture

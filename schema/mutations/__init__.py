@@ -12,6 +12,7 @@ from schema.mutations.objective import ObjectiveMutations
 from schema.mutations.proposal import ProposalMutations
 from schema.mutations.review import ReviewMutations
 from schema.mutations.team import TeamMutations
+from schema.mutations.webhook import WebhookMutations
 
 MUTATION_PARTS: tuple[type, ...] = (
     NotificationMutations,
@@ -22,6 +23,7 @@ MUTATION_PARTS: tuple[type, ...] = (
     ReviewMutations,
     CommentMutations,
     InitiativeMutations,
+    WebhookMutations,
     TeamMutations,
     AccessTokenMutations,
 )

@@ -247,7 +247,9 @@ def _enqueue_logged_events(session: Session, rows: Sequence[models.Event]) -> No
     titles = dict(
         session.execute(
             select(models.Objective.id, models.Objective.title).where(models.Objective.id.in_(objective_ids))
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     actor_ids = {row.actor_id for row in relevant if row.actor_id}
     actors = {
