@@ -166,6 +166,12 @@ export function field(labelText, control, { hint, name } = {}) {
   if (name && !control.name) control.name = name;
   const errorId = `${control.id}-error`;
   control.setAttribute("aria-describedby", errorId);
+  // An error describes the value that was sent; once the person edits it, it no longer applies.
+  control.addEventListener("input", () => {
+    const error = document.getElementById(errorId);
+    if (error) error.textContent = "";
+    control.removeAttribute("aria-invalid");
+  });
   return h(
     "div",
     { class: "field", dataset: { field: name || control.name || "" } },

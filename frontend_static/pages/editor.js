@@ -177,7 +177,7 @@ export async function renderEditor(container, params, query) {
     try {
       const data = await gql(
         `query Lint($input: ObjectiveInput!) { lintObjective(input: $input) { rule severity message field } }`,
-        { input: { ...input, keyResults: input.keyResults.map((kr) => ({ ...kr, targetValue: kr.targetValue ?? (kr.liftValue == null ? kr.startValue : null) })) } },
+        { input },
       );
       clear(coach).append(lintList(data.lintObjective));
     } catch (error) {

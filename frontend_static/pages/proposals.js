@@ -183,7 +183,7 @@ export async function renderProposalForm(container, params) {
     "form",
     { class: "editor card", novalidate: true },
     formErrors(),
-    field("Rationale", c.rationale, { name: "rationale", hint: "Reviewers see this beside the before/after diff." }),
+    field("Rationale", c.rationale, { name: "rationale", hint: counter ? "The author reads this with your suggested changes." : "Reviewers see this beside the before/after diff." }),
     field("Objective", c.title, { name: "objective.title" }),
     field("Why it matters", c.motivation, { name: "objective.motivation" }),
     field("Commitment", c.commitment, { name: "objective.commitment" }),

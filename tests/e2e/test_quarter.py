@@ -64,6 +64,8 @@ def test_lead_drafts_and_submits_an_objective_and_an_exec_approves_it(
         second.get_by_label("Start", exact=True).fill("5")
         second.get_by_label("Target", exact=True).fill("1")
         second.get_by_label("Direction", exact=True).select_option("DECREASE")
+        # The coach (lintObjective) advises beside the draft while it is written.
+        expect(page.locator(".coach").get_by_test_id(re.compile("^lint"))).to_be_visible()
         # A refusal from the server is shown in words beside the field that caused it.
         title = page.get_by_label("Objective", exact=True)
         title.fill("x" * 301)
