@@ -11,6 +11,7 @@ import datetime as dt
 import html
 import logging
 from typing import Any
+from urllib.parse import parse_qs
 
 from authlib.integrations.starlette_client import OAuth, OAuthError
 from joserfc.errors import JoseError
@@ -164,10 +165,10 @@ def oidc_routes(settings: Settings, database: Database, oauth: OAuth | None) -> 
             )
             return page("Sign out", "Sign out of okr-server on this browser?", 200, form)
         echoed = request.headers.get(CSRF_HEADER)
-        if echoed is None:
-            async with request.form() as form_data:
-                value = form_data.get(CSRF_FORM_FIELD)
-                echoed = value if isinstance(value, str) else None
+        if echoed is None and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            # The sign-out page's own form; parsed here, as python-multipart is not a dependency.
+            form = parse_qs((await request.body()).decode("utf-8", "replace"))
+            echoed = (form.get(CSRF_FORM_FIELD) or [None])[0]
         secret = request.session.get(SESSION_TOKEN_KEY)
         if isinstance(secret, str):
             cookie = request.cookies.get(CSRF_COOKIE) or echoed
