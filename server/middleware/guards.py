@@ -56,12 +56,13 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
             return b"".join(chunks)
 
 
-def _operations(query: str, max_tokens: int) -> list[OperationDefinitionNode] | None:
-    """The operations of the document, or None when it does not parse (strawberry reports why)."""
+def _operations(query: str, max_tokens: int) -> list[OperationDefinitionNode]:
+    """The operations of the document. A document that does not parse (or has too many tokens) is
+    answered here, so its parse, the costly part of a token flood, runs once and not twice."""
     try:
         document = parse(query, no_location=True, max_tokens=max_tokens)
-    except GraphQLError:
-        return None
+    except GraphQLError as error:
+        raise RequestRefused(400, error.message, "GRAPHQL_PARSE_FAILED") from None
     return [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
 
 
@@ -146,8 +147,6 @@ class GraphQLRequestGuard:
                 413, f"The query is longer than {self.settings.max_query_bytes} bytes.", "PAYLOAD_TOO_LARGE"
             )
         operations = _operations(query, self.settings.max_tokens)
-        if operations is None:
-            return None
         if len(operations) > 1 and not operation_name:
             raise RequestRefused(400, "The document has several operations: name the one to run in `operationName`.")
         chosen = next(
