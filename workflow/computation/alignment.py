@@ -256,26 +256,26 @@ async def build_alignment_tree(
 async def visible_descendants(
     session: AsyncSession, viewer: Viewer, roots: Sequence[int]
 ) -> tuple[dict[int, list[Objective]], dict[int, list[KeyResult]]]:
-    """Every visible, live objective aligned below each root, at any depth, and their key results.
+    """Visible, live objectives aligned below each root, at any depth, and their key results.
 
-    Two statements whatever the depth. Recursion stops at what the viewer cannot see, as the
-    children loader does: a hidden child's subtree does not count towards an ancestor's aligned
-    progress for this viewer.
+    Two statements whatever the depth. The recursion follows parent links only, so each step is an
+    index lookup on `parent_id` (with visibility inside the recursion SQLite's planner, lacking
+    statistics, may take the organization index instead and go quadratic); visibility is then
+    applied to the rows returned. A visible objective below a hidden or cancelled one still comes
+    back, but it is unreachable from its root through what was returned, and callers walk from
+    the root, so a hidden child's subtree counts for nothing, as with the children loader.
     """
-    org = viewer.organization_id
-    live = and_(Objective.organization_id == org, Objective.status != ObjectiveStatus.CANCELLED)
     below = (
         select(Objective.id, Objective.parent_id.label("root"))
-        .where(Objective.parent_id.in_(list(roots)), live, objective_visible(viewer))
+        .where(Objective.parent_id.in_(list(roots)))
         .cte("below", recursive=True)
     )
-    below = below.union(
-        select(Objective.id, below.c.root)
-        .join(below, Objective.parent_id == below.c.id)
-        .where(live, objective_visible(viewer))
-    )
+    below = below.union(select(Objective.id, below.c.root).join(below, Objective.parent_id == below.c.id))
     rows = await session.execute(
-        select(Objective, below.c.root).join(below, below.c.id == Objective.id).order_by(Objective.id)
+        select(Objective, below.c.root)
+        .join(below, below.c.id == Objective.id)
+        .where(Objective.status != ObjectiveStatus.CANCELLED, objective_visible(viewer))
+        .order_by(Objective.id)
     )
     found: dict[int, list[Objective]] = {root: [] for root in roots}
     for objective, root in rows.tuples().all():
