@@ -10,6 +10,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 
 from schema.alignment import AlignmentQueries
+from schema.exchange import ExchangeQueries
 from schema.fast_fields import install_fast_resolvers
 from schema.lint import LintQueries
 from schema.mutations import Mutation
@@ -25,6 +26,7 @@ QUERY_PARTS: tuple[type, ...] = (
     AlignmentQueries,
     LintQueries,
     WebhookQueries,
+    ExchangeQueries,
 )
 Query = merge_types("Query", QUERY_PARTS)
 

@@ -138,6 +138,11 @@ main.add_command(audit)
 main.add_command(export_command)
 main.add_command(import_command)
 
+from server.exchange_cli import export_cycle, import_csv  # noqa: E402
+
+main.add_command(import_csv)
+main.add_command(export_cycle)
+
 
 if __name__ == "__main__":
     main()

@@ -6,6 +6,7 @@ from schema.mutations.access_token import AccessTokenMutations
 from schema.mutations.check_in import CheckInMutations
 from schema.mutations.comment import CommentMutations
 from schema.mutations.cycle import CycleMutations
+from schema.mutations.exchange import ExchangeMutations
 from schema.mutations.initiative import InitiativeMutations
 from schema.mutations.notification import NotificationMutations
 from schema.mutations.objective import ObjectiveMutations
@@ -24,6 +25,7 @@ MUTATION_PARTS: tuple[type, ...] = (
     CommentMutations,
     InitiativeMutations,
     WebhookMutations,
+    ExchangeMutations,
     TeamMutations,
     AccessTokenMutations,
 )
