@@ -167,8 +167,8 @@ def oidc_routes(settings: Settings, database: Database, oauth: OAuth | None) -> 
         echoed = request.headers.get(CSRF_HEADER)
         if echoed is None and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
             # The sign-out page's own form; parsed here, as python-multipart is not a dependency.
-            form = parse_qs((await request.body()).decode("utf-8", "replace"))
-            echoed = (form.get(CSRF_FORM_FIELD) or [None])[0]
+            fields = parse_qs((await request.body()).decode("utf-8", "replace"))
+            echoed = (fields.get(CSRF_FORM_FIELD) or [None])[0]
         secret = request.session.get(SESSION_TOKEN_KEY)
         if isinstance(secret, str):
             cookie = request.cookies.get(CSRF_COOKIE) or echoed
