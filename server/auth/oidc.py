@@ -168,7 +168,7 @@ def oidc_routes(settings: Settings, database: Database, oauth: OAuth | None) -> 
         if echoed is None and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
             # The sign-out page's own form; parsed here, as python-multipart is not a dependency.
             fields = parse_qs((await request.body()).decode("utf-8", "replace"))
-            echoed = (fields.get(CSRF_FORM_FIELD) or [None])[0]
+            echoed = next(iter(fields.get(CSRF_FORM_FIELD, [])), None)
         secret = request.session.get(SESSION_TOKEN_KEY)
         if isinstance(secret, str):
             cookie = request.cookies.get(CSRF_COOKIE) or echoed
