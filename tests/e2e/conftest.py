@@ -89,6 +89,10 @@ def live_server(oidc_provider: OidcProvider, tmp_path_factory: pytest.TempPathFa
         oidc_issuer=oidc_provider.url,
         oidc_client_id="okr-e2e",
         oidc_client_secret="okr-e2e-secret",
+        # The scheduler's background writes race the browser's mutations on SQLite ("database is
+        # locked", the DEFERRED-transaction issue tests/workflow/test_concurrency.py marks xfail);
+        # these tests are about the web app, so they run without it until that is fixed.
+        scheduler_enabled=False,
     )
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
