@@ -52,9 +52,20 @@ class Context:
 
     async def write_session(self) -> AsyncSession:
         """Mutations ask for this first, so SQLite begins their transaction IMMEDIATE."""
+        if self._session is not None and not self._write and not self._session_has_changes():
+            # The request already read (its viewer) in a deferred transaction; upgrading that one to a
+            # writer later fails at once with "database is locked" if another writer committed in
+            # between. Starting over as a writer queues on the lock instead.
+            await self._session.close()
+            self._session = None
+            self._loaders = None
         if self._session is None:
             self._write = True
         return await self.session()
+
+    def _session_has_changes(self) -> bool:
+        session = self._session
+        return session is not None and bool(session.new or session.dirty or session.deleted)
 
     @property
     def loaders(self) -> Loaders:
