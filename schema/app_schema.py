@@ -16,6 +16,7 @@ from schema.lint import LintQueries
 from schema.mutations import Mutation
 from schema.queries import CoreQueries
 from schema.retrospectives import RetrospectiveQueries
+from schema.subscriptions import Subscription
 from schema.types import NODE_TYPES
 from schema.webhooks import WebhookQueries
 
@@ -35,6 +36,7 @@ def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:
     schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=list(NODE_TYPES),
         extensions=[ParserCache(maxsize=512), ValidationCache(maxsize=512), *extensions],  # type: ignore[list-item]
     )

@@ -12,17 +12,19 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from schema.app_schema import build_schema
 from schema.limits import limit_extensions
 from server.auth import CredentialGuard, build_auth
 from server.database import Database
-from server.graphql_view import OkrGraphQL
+from server.live import LiveGraphQL
 from server.metrics import GraphQLMetrics, HTTPMetricsMiddleware, metrics_endpoint, watch_database
 from server.middleware import caller_rate_limit, install_middleware
 from server.middleware.logs import configure_logging
+from server.pubsub import broker_for
+from server.pubsub import install as publish_changes
 from server.scheduler import Scheduler
 from server.settings import Settings
 from workflow.services import webhooks as webhook_events
@@ -36,7 +38,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     owns_database = database is not None
     configure_logging(settings.log_json)
     extensions = [*limit_extensions(settings), CredentialGuard, GraphQLMetrics]
-    graphql = OkrGraphQL(build_schema(extensions), database, settings)
+    # Committed changes are announced to live subscribers (fan-out across processes on PostgreSQL).
+    broker = broker_for(settings.database_url)
+    publish_changes(broker)
+    graphql = LiveGraphQL(build_schema(extensions), database, settings, broker)
     auth = build_auth(settings, database)
     # Logged events become webhook deliveries in the transaction that logs them.
     webhook_events.install()
@@ -59,6 +64,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if scheduler is not None:
             # After uvicorn has drained in-flight requests: finish the job in hand, release the rest.
             await scheduler.stop()
+        await broker.close()
         if owns_database:
             await database.dispose()
 
@@ -67,6 +73,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         Route("/healthz", healthz),
         Route("/metrics", metrics_endpoint),
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
         Mount("/", app=StaticFiles(directory=FRONTEND_DIR, html=True, check_dir=False), name="frontend"),
     ]
     if os.environ.get("OKR_BENCH_ENDPOINTS") == "1":
@@ -77,6 +84,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[*auth.middleware, caller_rate_limit(settings)])
     app.state.settings = settings
     app.state.database = database
+    app.state.live_broker = broker
     app.state.idp_verifier = auth.verifier
     install_middleware(app, settings)
     app.add_middleware(HTTPMetricsMiddleware)

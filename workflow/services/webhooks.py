@@ -289,13 +289,19 @@ def _enqueue_before_commit(session: Session) -> None:
         _enqueue_logged_events(session, alive)
 
 
-def _forget(session: Session, *args: Any) -> None:
-    session.info.pop(_NEW_EVENTS, None)
+def _forget(session: Session, transaction: Any) -> None:
+    # Only when the whole transaction is over: a rolled-back savepoint leaves the rest to commit.
+    if transaction.parent is None:
+        session.info.pop(_NEW_EVENTS, None)
 
 
 def install() -> None:
     """Hook every ORM session: logged events become deliveries in the transaction that logs them."""
-    hooks = (("after_flush", _collect_events), ("before_commit", _enqueue_before_commit), ("after_rollback", _forget))
+    hooks = (
+        ("after_flush", _collect_events),
+        ("before_commit", _enqueue_before_commit),
+        ("after_transaction_end", _forget),
+    )
     for name, fn in hooks:
         if not event.contains(Session, name, fn):
             event.listen(Session, name, fn)
