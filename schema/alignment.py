@@ -9,7 +9,7 @@ from schema.context import Context
 from schema.ids import decode_id, decode_optional, to_global_id
 from schema.types import ObjectiveType
 from workflow import models
-from workflow.computation.alignment import build_alignment_tree
+from workflow.computation.alignment import build_alignment_tree, live_descendants
 
 Ctx = Info[Context, None]
 
@@ -68,6 +68,10 @@ class AlignmentQueries:
             loaders.key_results_by_objective.prime(objective_id, krs)
         for objective_id, children in tree.complete_children.items():
             loaders.objective_children.prime(objective_id, children)
+        # Aligned progress walks whole subtrees; for the usual shallow trees they are at hand too.
+        below = live_descendants(tree.complete_children, budget=20 * len(tree.nodes) + 100)
+        for objective_id, descendants in (below or {}).items():
+            loaders.aligned_descendants.prime(objective_id, descendants)
         for cycle in tree.cycles:
             loaders.cycle.prime(cycle.id, cycle)
         for team in tree.teams:

@@ -256,6 +256,10 @@ async def test_tree_statements_do_not_grow_with_its_size(
             bodies.append(body["data"]["alignmentTree"]["nodes"])
     assert counts[0] == counts[2], counts
     assert counts[1] == counts[3], counts
+    # The figures, key results, parents and children on the nodes came from the primed loaders.
+    with count_statements(test_db) as bare:
+        await api(TREE, {"cycleId": to_global_id("Cycle", cycle.id)}, as_=exec_)
+    assert counts[2] == bare.count, (counts, bare.statements)
     assert len(bodies[0]) == 10
     assert len(bodies[2]) == 1000
     # The member cannot see every seventh objective: those with aligned children appear redacted,

@@ -163,6 +163,34 @@ class AlignmentTree:
     complete_children: dict[int, list[Objective]] = field(default_factory=dict)
 
 
+def live_descendants(
+    complete_children: Mapping[int, Sequence[Objective]], budget: int
+) -> dict[int, list[Objective]] | None:
+    """For each objective, its non-cancelled descendants reached through non-cancelled children.
+
+    What aligned progress needs, from children lists already read. The lists together hold up to
+    depth x N rows, so past `budget` rows this gives up (None) and the caller reads them instead.
+    """
+    found: dict[int, list[Objective]] = {}
+    total = 0
+    for root in complete_children:
+        below: list[Objective] = []
+        seen = {root}
+        stack = [root]
+        while stack:
+            for child in complete_children.get(stack.pop(), ()):
+                if child.id in seen or child.status == ObjectiveStatus.CANCELLED:
+                    continue
+                seen.add(child.id)
+                below.append(child)
+                stack.append(child.id)
+        total += len(below)
+        if total > budget:
+            return None
+        found[root] = sorted(below, key=lambda o: o.id)
+    return found
+
+
 async def build_alignment_tree(
     session: AsyncSession, viewer: Viewer, cycle_id: int, root_team_id: int | None = None
 ) -> AlignmentTree | None:
