@@ -133,13 +133,17 @@ async def import_organization(session: AsyncSession, document: Mapping[str, Any]
         deferred = _self_references(table)
         decoded = [{c.name: _decode(c, row[c.name]) for c in table.columns if c.name in row} for row in rows]
         await session.execute(table.insert(), [{**row, **dict.fromkeys(deferred)} for row in decoded])
+        # Columns maintained on UPDATE (updated_at) are written back as exported, not as "now".
+        kept = [c.name for c in table.columns if c.onupdate is not None and c.name in decoded[0]]
         for name in deferred:
-            links = [{"pk": row["id"], "value": row[name]} for row in decoded if row.get(name) is not None]
+            links = [
+                {"pk": row["id"], "value": row[name], **{f"kept_{k}": row[k] for k in kept}}
+                for row in decoded
+                if row.get(name) is not None
+            ]
             if links:
-                await session.execute(
-                    table.update().where(table.c.id == bindparam("pk")).values({name: bindparam("value")}),
-                    links,
-                )
+                values = {name: bindparam("value"), **{k: bindparam(f"kept_{k}") for k in kept}}
+                await session.execute(table.update().where(table.c.id == bindparam("pk")).values(values), links)
         await _advance_sequences(session, table)
         written += len(rows)
     await session.flush()
