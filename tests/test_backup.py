@@ -94,9 +94,12 @@ async def test_round_trip_is_identical(session: AsyncSession, empty_database: Da
         await target.flush()
     print(f"\nbackup: {written} rows in {len(rows)} tables restored; round trip identical: {again == exported}")
     assert written == sum(rows.values())
-    assert rows["objectives"] > 0 and rows["check_ins"] > 0 and rows["events"] == 10
+    assert rows["objectives"] > 0
+    assert rows["check_ins"] > 0
+    assert rows["events"] == 10
     assert _differences(again, exported) == []
-    assert chain.intact and chain.events_checked == 10
+    assert chain.intact
+    assert chain.events_checked == 10
 
 
 async def test_import_refuses_a_database_that_is_not_empty(session: AsyncSession, empty_database: Database) -> None:

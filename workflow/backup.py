@@ -142,7 +142,7 @@ async def import_organization(session: AsyncSession, document: Mapping[str, Any]
                 if row.get(name) is not None
             ]
             if links:
-                values = {name: bindparam("value"), **{k: bindparam(f"kept_{k}") for k in kept}}
+                values: dict[str, Any] = {name: bindparam("value"), **{k: bindparam(f"kept_{k}") for k in kept}}
                 await session.execute(table.update().where(table.c.id == bindparam("pk")).values(values), links)
         await _advance_sequences(session, table)
         written += len(rows)
