@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schema.ids import to_global_id
@@ -14,7 +16,7 @@ from tests.fixtures.api import Api
 from tests.fixtures.database import TransactionalDatabase, count_statements
 from tests.fixtures.factories import Factory
 from workflow import models
-from workflow.enums import CycleKind, ObjectiveStatus, Role, Visibility
+from workflow.enums import CycleKind, ObjectiveStatus, Role, TeamRole, Visibility
 
 TREE = """
 query($cycleId: ID!, $rootTeamId: ID) {
@@ -24,6 +26,8 @@ query($cycleId: ID!, $rootTeamId: ID) {
   }
 }
 """
+
+NODE_TITLE = """query($id: ID!) { node(id: $id) { ... on Objective { title } } }"""
 
 TREE_WITH_FIGURES = """
 query($cycleId: ID!) {
@@ -271,3 +275,65 @@ async def test_tree_statements_do_not_grow_with_its_size(
     assert all(member_nodes[i + 1]["depth"] == member_nodes[i]["depth"] + 1 for i in restricted)
     # Levels of 100, 450 and 450 objectives hide indexes 0, 7, 14...: 15 + 65 + 65 of them.
     assert sum(1 for n in member_nodes if not n["restricted"]) == 1000 - 145
+
+
+@st.composite
+def org_charts(draw: st.DrawFn) -> list[tuple[int | None, str, str]]:
+    """(parent index, visibility, status) per objective; parents come earlier, as services ensure."""
+    size = draw(st.integers(min_value=1, max_value=12))
+    return [
+        (
+            draw(st.one_of(st.none(), st.integers(min_value=0, max_value=i - 1))) if i else None,
+            draw(st.sampled_from([Visibility.ORGANIZATION, Visibility.PRIVATE, Visibility.TEAM])),
+            draw(st.sampled_from([ObjectiveStatus.ACTIVE, ObjectiveStatus.DRAFT, ObjectiveStatus.COMPLETED])),
+        )
+        for i in range(size)
+    ]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chart=org_charts(), root_team=st.booleans())
+async def test_any_tree_is_a_valid_pre_order_without_hidden_titles(
+    api: Api, factory: Factory, chart: list[tuple[int | None, str, str]], root_team: bool
+) -> None:
+    org = await factory.organization()
+    company = await factory.team(org, "Company")
+    teams = [company, await factory.team(org, "A", parent=company), await factory.team(org, "B", parent=company)]
+    member = await factory.user(org, Role.MEMBER, teams={teams[1]: TeamRole.MEMBER})
+    cycle = await factory.cycle(org)
+    rows: list[models.Objective] = []
+    for i, (parent, visibility, status) in enumerate(chart):
+        rows.append(
+            await factory.objective(
+                cycle,
+                teams[i % 3],
+                title=f"Secret #{i}." if visibility != Visibility.ORGANIZATION else f"Open #{i}.",
+                visibility=Visibility(visibility),
+                status=ObjectiveStatus(status),
+                parent=None if parent is None else rows[parent],
+            )
+        )
+    variables = {"cycleId": to_global_id("Cycle", cycle.id)}
+    if root_team:
+        variables["rootTeamId"] = to_global_id("Team", teams[1].id)
+    response = await api.post(TREE, variables, as_=member)
+    nodes = response.json()["data"]["alignmentTree"]["nodes"]
+    ids = [n["id"] for n in nodes]
+    assert len(ids) == len(set(ids)), "a node appears twice"
+    depth_of: dict[str, int] = {}
+    for n in nodes:
+        if n["parentId"] is None:
+            assert n["depth"] == 0
+        else:
+            assert n["parentId"] in depth_of, "a child before its parent"
+            assert n["depth"] == depth_of[n["parentId"]] + 1
+        depth_of[n["id"]] = n["depth"]
+        assert (n["objective"] is None) == n["restricted"]
+    # What the member cannot open never shows its title; the whole cycle's tree shows all the rest.
+    shown = {n["objective"]["title"] for n in nodes if n["objective"]}
+    for row in rows:
+        opened = (await api(NODE_TITLE, {"id": gid(row)}, as_=member))["node"]
+        if opened is None:
+            assert row.title not in response.text
+        elif not root_team:
+            assert row.title in shown
