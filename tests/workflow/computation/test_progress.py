@@ -136,6 +136,127 @@ def test_rollup_by_calculation_by_direction(
     assert figures.progress(kr) == pytest.approx(min(1.0, max(0.0, raws[rollup])))
 
 
+# The same over negative check-ins -30, -10, -26: LAST -26, AVERAGE -22, SUM -66, MAX -10, MIN -30.
+NEGATIVE_VALUES = (-30.0, -10.0, -26.0)
+NEGATIVE_CURRENT = {Rollup.LAST: -26.0, Rollup.AVERAGE: -22.0, Rollup.SUM: -66.0, Rollup.MAX: -10.0, Rollup.MIN: -30.0}
+NEGATIVE_TABLE: list[tuple[CalculationType, Direction, float, float, float | None, float, dict[Rollup, float]]] = [
+    # -40 up to 0: span 40.
+    (
+        A,
+        UP,
+        -40,
+        0,
+        None,
+        0,
+        {Rollup.LAST: 0.35, Rollup.AVERAGE: 0.45, Rollup.SUM: -0.65, Rollup.MAX: 0.75, Rollup.MIN: 0.25},
+    ),
+    # 0 down to -40: span -40.
+    (
+        A,
+        DOWN,
+        0,
+        -40,
+        None,
+        -40,
+        {Rollup.LAST: 0.65, Rollup.AVERAGE: 0.55, Rollup.SUM: 1.65, Rollup.MAX: 0.25, Rollup.MIN: 0.75},
+    ),
+    # +50 % of -40 improves it to -20: span 20.
+    (
+        P,
+        UP,
+        -40,
+        0,
+        50,
+        -20,
+        {Rollup.LAST: 0.7, Rollup.AVERAGE: 0.9, Rollup.SUM: -1.3, Rollup.MAX: 1.5, Rollup.MIN: 0.5},
+    ),
+    # -50 % of -40 is -60: span -20, and every check-in went the wrong way but SUM.
+    (
+        P,
+        DOWN,
+        -40,
+        0,
+        50,
+        -60,
+        {Rollup.LAST: -0.7, Rollup.AVERAGE: -0.9, Rollup.SUM: 1.3, Rollup.MAX: -1.5, Rollup.MIN: -0.5},
+    ),
+    (
+        L,
+        UP,
+        -40,
+        0,
+        20,
+        -20,
+        {Rollup.LAST: 0.7, Rollup.AVERAGE: 0.9, Rollup.SUM: -1.3, Rollup.MAX: 1.5, Rollup.MIN: 0.5},
+    ),
+    (
+        L,
+        DOWN,
+        -40,
+        0,
+        20,
+        -60,
+        {Rollup.LAST: -0.7, Rollup.AVERAGE: -0.9, Rollup.SUM: 1.3, Rollup.MAX: -1.5, Rollup.MIN: -0.5},
+    ),
+]
+
+
+@pytest.mark.parametrize("rollup", list(Rollup))
+@pytest.mark.parametrize(
+    ("calculation", "direction", "start", "target", "lift", "expected_target", "raws"), NEGATIVE_TABLE
+)
+def test_rollup_by_calculation_by_direction_over_negative_values(
+    rollup: Rollup,
+    calculation: CalculationType,
+    direction: Direction,
+    start: float,
+    target: float,
+    lift: float | None,
+    expected_target: float,
+    raws: dict[Rollup, float],
+) -> None:
+    kr = key_result(
+        start, target, lift=lift, calculation=calculation, direction=direction, rollup=rollup, values=NEGATIVE_VALUES
+    )
+    assert figures.current_value(kr) == pytest.approx(NEGATIVE_CURRENT[rollup])
+    assert figures.target_of(kr) == pytest.approx(expected_target)
+    assert figures.raw_progress(kr) == pytest.approx(raws[rollup])
+    assert figures.progress(kr) == pytest.approx(min(1.0, max(0.0, raws[rollup])))
+
+
+# Start = target, whatever the calculation: a percentage lift of 0, or any lift of nothing.
+START_IS_TARGET = [(A, 10.0, 10.0, None), (P, 0.0, 0.0, 50.0), (P, 10.0, 0.0, 0.0), (L, 10.0, 0.0, 0.0)]
+
+
+@pytest.mark.parametrize("rollup", list(Rollup))
+@pytest.mark.parametrize(("calculation", "start", "target", "lift"), START_IS_TARGET)
+@pytest.mark.parametrize("direction", list(Direction))
+def test_start_equal_to_target_by_rollup_and_calculation(
+    rollup: Rollup, calculation: CalculationType, start: float, target: float, lift: float | None, direction: Direction
+) -> None:
+    # One check-in, so every rollup reads it as is (SUM included).
+    better, worse = (start + 1, start - 1) if direction == UP else (start - 1, start + 1)
+    reached = key_result(
+        start, target, lift=lift, calculation=calculation, direction=direction, rollup=rollup, values=(better,)
+    )
+    missed = key_result(
+        start, target, lift=lift, calculation=calculation, direction=direction, rollup=rollup, values=(worse,)
+    )
+    held = key_result(
+        start, target, lift=lift, calculation=calculation, direction=direction, rollup=Rollup.LAST, values=(start,)
+    )
+    assert figures.target_of(reached) == start
+    assert figures.progress(reached) == 1.0
+    assert figures.progress(missed) == 0.0
+    assert figures.progress(held) == 1.0
+    assert (
+        figures.progress(
+            key_result(start, target, lift=lift, calculation=calculation, direction=direction, rollup=rollup)
+        )
+        == 0.0
+    )
+
+
 @pytest.mark.parametrize(
     ("direction", "value", "expected"),
     [(UP, 10, 1.0), (UP, 12, 1.0), (UP, 9, 0.0), (DOWN, 10, 1.0), (DOWN, 8, 1.0), (DOWN, 11, 0.0)],
