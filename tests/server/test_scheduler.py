@@ -139,6 +139,9 @@ async def test_two_schedulers_fire_each_reminder_once(
             )
         )
         assert end_events == 1
+        org = await session.get(models.Organization, world.org_id)
+        assert org is not None
+        assert org.data_version == 1, "the end bumps the figures' version once"
         open_jobs = await session.scalar(
             select(func.count()).where(
                 models.Job.organization_id == world.org_id,

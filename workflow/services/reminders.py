@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflow import models
@@ -357,6 +357,12 @@ async def _end_through_machine(session: AsyncSession, cycle: models.Cycle, now: 
         version=cycle.version,
         changes=[events.change("phase", before, cycle.phase)],
         note="The end date passed.",
+    )
+    # Figures shown for the cycle change with its phase: cached trees are keyed by this version.
+    await session.execute(
+        update(models.Organization)
+        .where(models.Organization.id == cycle.organization_id)
+        .values(data_version=models.Organization.data_version + 1)
     )
 
 
