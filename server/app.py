@@ -34,8 +34,9 @@ FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend_static"
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    # A database handed in (tests, embedding) belongs to the caller, who disposes of it.
+    owns_database = database is None
     database = database or Database(settings.database_url)
-    owns_database = database is not None
     configure_logging(settings.log_json)
     extensions = [*limit_extensions(settings), CredentialGuard, GraphQLMetrics]
     # Committed changes are announced to live subscribers (fan-out across processes on PostgreSQL).
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         scheduler = Scheduler(database, interval=settings.scheduler_interval) if settings.scheduler_enabled else None
         if scheduler is not None:
             scheduler.start()
+        app.state.scheduler = scheduler
         yield
         if scheduler is not None:
             # After uvicorn has drained in-flight requests: finish the job in hand, release the rest.

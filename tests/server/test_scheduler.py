@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from server.database import Database
 from server.scheduler import Scheduler
+from server.settings import Settings
 from tests.server.committed_data import committed_factory, drop_organization
 from workflow import models
 from workflow.enums import CyclePhase, ReminderCadence, Role, TeamRole, TrackingFrequency
@@ -218,3 +219,32 @@ async def test_runs_in_the_background_and_stops_gracefully(database: Database, w
     assert (await notifications(database, world.org_id))[
         ("CHECK_IN_REMINDER", world.owner_id, "KeyResult", world.overdue_kr_id)
     ] == 1
+
+
+async def test_the_server_runs_the_scheduler_and_releases_its_claims_on_shutdown(
+    settings: Settings, database: Database, world: World
+) -> None:
+    from dataclasses import replace
+
+    from server.app import create_app
+    from tests.server.loopback import serve
+
+    app = create_app(replace(settings, scheduler_enabled=True, scheduler_interval=3600), database)
+    async with serve(app, lifespan="on"):
+        scheduler = app.state.scheduler
+        assert isinstance(scheduler, Scheduler)
+        for _ in range(500):  # the first tick runs at start-up; wait for its effect
+            async with database.transaction() as session:
+                done = await session.scalar(
+                    select(func.count()).where(
+                        models.Job.organization_id == world.org_id, models.Job.done_at.is_not(None)
+                    )
+                )
+            if done:
+                break
+            await asyncio.sleep(0.01)
+        assert done
+    # uvicorn's shutdown ran the lifespan exit: the scheduler stopped and holds nothing.
+    async with database.transaction(write=False) as session:
+        held = await session.scalar(select(func.count()).where(models.Job.claimed_by == scheduler.name))
+    assert held == 0
