@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schema.loaders import Loaders
 from workflow.errors import DomainError, ErrorCode
+from workflow.request_scope import current_request_id
 from workflow.viewer import Viewer
 
 if TYPE_CHECKING:
@@ -31,7 +32,8 @@ class Context:
     settings: Any = None
     request: Any = None
     response: Any = None
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # The HTTP layer names each request (X-Request-ID); the same id is logged and recorded on events.
+    request_id: str = field(default_factory=lambda: current_request_id.get() or uuid.uuid4().hex)
     # Figures are computed against one date per request, so a response is self-consistent.
     today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
     services: dict[str, Any] = field(default_factory=dict)

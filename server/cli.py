@@ -49,6 +49,8 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         proxy_headers=False,
         log_level="info",
+        # The app logs each request as JSON, without query strings (OAuth codes) or headers.
+        access_log=False,
         timeout_graceful_shutdown=20,
     )
 
