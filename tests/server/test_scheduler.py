@@ -19,19 +19,9 @@ from server.database import Database
 from server.scheduler import Scheduler
 from server.settings import Settings
 from tests.server.committed_data import committed_factory, drop_organization
+from tests.server.fake_clock import FakeClock
 from workflow import models
 from workflow.enums import CyclePhase, ReminderCadence, Role, TeamRole, TrackingFrequency
-
-
-class FakeClock:
-    def __init__(self, now: dt.datetime) -> None:
-        self.current = now
-
-    def now(self) -> dt.datetime:
-        return self.current
-
-    def advance(self, **delta: float) -> None:
-        self.current += dt.timedelta(**delta)
 
 
 @dataclass

@@ -23,8 +23,8 @@ from server.settings import Settings
 from tests.fixtures.api import Api
 from tests.fixtures.factories import Factory
 from tests.server.committed_data import committed_factory, drop_organization
+from tests.server.fake_clock import FakeClock
 from tests.server.loopback import serve
-from tests.server.test_scheduler import FakeClock
 from workflow import models
 from workflow.enums import Role, TeamRole
 from workflow.services import events, webhooks
