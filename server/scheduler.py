@@ -97,8 +97,8 @@ class Scheduler:
             report.planned = await reminders.plan_jobs(session, now)
         claimed = await self.claim(now)
         report.claimed = len(claimed)
-        if claimed:
-            SCHEDULER_LAG.set(max((now - min(job.run_at for job in claimed)).total_seconds(), 0.0))
+        # How late the oldest due job starts; nothing due means nothing is late.
+        SCHEDULER_LAG.set(max((now - min(job.run_at for job in claimed)).total_seconds(), 0.0) if claimed else 0.0)
         for job in claimed:
             if self._stop.is_set():
                 break  # shutting down: the rest are released, another process picks them up

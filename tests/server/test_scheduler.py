@@ -113,11 +113,11 @@ async def test_two_schedulers_fire_each_reminder_once(
     sent = await notifications(database, world.org_id)
     assert sent == Counter(
         {
-            ("CHECK_IN_REMINDER", world.owner_id, "KeyResult", world.overdue_kr_id): 1,
-            ("AT_RISK_ALERT", world.lead_id, "KeyResult", world.behind_kr_id): 1,
+            ("check_in_reminder", world.owner_id, "KeyResult", world.overdue_kr_id): 1,
+            ("at_risk_alert", world.lead_id, "KeyResult", world.behind_kr_id): 1,
             # The reviewing cycle and the one the scheduler just ended each remind the team lead once.
-            ("REVIEW_REMINDER", world.lead_id, "Cycle", world.reviewing_cycle_id): 1,
-            ("REVIEW_REMINDER", world.lead_id, "Cycle", world.ending_cycle_id): 1,
+            ("review_reminder", world.lead_id, "Cycle", world.reviewing_cycle_id): 1,
+            ("review_reminder", world.lead_id, "Cycle", world.ending_cycle_id): 1,
         }
     )
     async with database.transaction(write=False) as session:
@@ -146,8 +146,8 @@ async def test_two_schedulers_fire_each_reminder_once(
     clock.advance(days=7)
     await race(one, two)
     sent = await notifications(database, world.org_id)
-    assert sent[("CHECK_IN_REMINDER", world.owner_id, "KeyResult", world.overdue_kr_id)] == 2
-    assert sent[("AT_RISK_ALERT", world.lead_id, "KeyResult", world.behind_kr_id)] == 1
+    assert sent[("check_in_reminder", world.owner_id, "KeyResult", world.overdue_kr_id)] == 2
+    assert sent[("at_risk_alert", world.lead_id, "KeyResult", world.behind_kr_id)] == 1
     assert not any(user == world.quiet_id for _, user, _, _ in sent)
 
 
@@ -169,7 +169,7 @@ async def test_a_job_whose_lease_ran_out_is_run_by_the_next_scheduler_only(
     # The slow one wakes up and tries to finish what it held: every booking is refused.
     assert [await slow.run(job, clock.now()) for job in held] == [False] * len(held)
     sent = await notifications(database, world.org_id)
-    assert sent[("CHECK_IN_REMINDER", world.owner_id, "KeyResult", world.overdue_kr_id)] == 1
+    assert sent[("check_in_reminder", world.owner_id, "KeyResult", world.overdue_kr_id)] == 1
     assert all(count == 1 for count in sent.values())
 
 
@@ -196,7 +196,7 @@ async def test_runs_in_the_background_and_stops_gracefully(database: Database, w
     scheduler.start()
     for _ in range(200):  # the first tick runs at once; wait for its effects, not for time
         if (await notifications(database, world.org_id)).get(
-            ("CHECK_IN_REMINDER", world.owner_id, "KeyResult", world.overdue_kr_id)
+            ("check_in_reminder", world.owner_id, "KeyResult", world.overdue_kr_id)
         ):
             break
         await asyncio.sleep(0.01)
@@ -207,7 +207,7 @@ async def test_runs_in_the_background_and_stops_gracefully(database: Database, w
         )
     assert still_claimed == 0
     assert (await notifications(database, world.org_id))[
-        ("CHECK_IN_REMINDER", world.owner_id, "KeyResult", world.overdue_kr_id)
+        ("check_in_reminder", world.owner_id, "KeyResult", world.overdue_kr_id)
     ] == 1
 
 

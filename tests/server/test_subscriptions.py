@@ -161,12 +161,12 @@ async def test_notifications_reach_only_their_recipient(live: Live, database: Da
                 session,
                 organization_id=live.org.id,
                 user_ids=[live.teammate.id],
-                kind="CHECK_IN_REMINDER",
+                kind="check_in_reminder",
                 message="Time for a check-in",
             )
         message = await next_message(teammate)
         assert message["payload"]["data"]["notificationAdded"] == {
-            "kind": "CHECK_IN_REMINDER",
+            "kind": "check_in_reminder",
             "message": "Time for a check-in",
             "read": False,
         }

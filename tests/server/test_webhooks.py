@@ -89,8 +89,9 @@ async def test_only_admins_manage_webhooks_and_urls_are_checked(api: Api, factor
     assert refused["createWebhook"]["webhook"] is None
     assert refused["createWebhook"]["userErrors"][0]["code"] == "FORBIDDEN"
 
-    plain_http = await api(CREATE, {"input": {"url": "http://hooks.example.test/x"}}, as_=admin)
-    assert plain_http["createWebhook"]["userErrors"][0]["field"] == "url"
+    for refused_url in ("http://hooks.example.test/x", "https://169.254.169.254/latest", "ftp://x.test/"):
+        bad = await api(CREATE, {"input": {"url": refused_url}}, as_=admin)
+        assert bad["createWebhook"]["userErrors"][0]["field"] == "url", refused_url
 
     created = await api(
         CREATE, {"input": {"url": "https://hooks.example.test/x", "eventKinds": ["objective"]}}, as_=admin

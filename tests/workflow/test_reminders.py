@@ -108,7 +108,7 @@ async def test_alerts_fire_once_per_health_level(factory: Factory, session: Asyn
     await run_all(session, org, OCT_20)
     await reminders.plan_jobs(session, OCT_20 + dt.timedelta(days=1))
     await run_all(session, org, OCT_20 + dt.timedelta(days=1))
-    assert await notifications(session, org) == [("AT_RISK_ALERT", lead.id)]
+    assert await notifications(session, org) == [("at_risk_alert", lead.id)]
 
     # Progress of 29% against 40% expected (6 November) is AT_RISK: a new level, a new alert.
     nov_6 = dt.datetime(2026, 11, 6, 8, tzinfo=dt.UTC)
@@ -116,7 +116,7 @@ async def test_alerts_fire_once_per_health_level(factory: Factory, session: Asyn
     await reminders.plan_jobs(session, nov_6)
     await run_all(session, org, nov_6)
     kinds = [kind for kind, _ in await notifications(session, org)]
-    assert kinds == ["AT_RISK_ALERT", "AT_RISK_ALERT"]
+    assert kinds == ["at_risk_alert", "at_risk_alert"]
     assert f"at-risk:{kr.id}:AT_RISK" in await planned(session, org)
 
 

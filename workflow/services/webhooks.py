@@ -75,14 +75,17 @@ def _check_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationFailed("The webhook URL must be an http(s) URL.", "url")
-    if parts.scheme == "http":
-        host = parts.hostname
-        try:
-            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            raise ValidationFailed("The webhook URL must use https (plain http only on loopback).", "url")
+    host = parts.hostname
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is not None and (address.is_link_local or address.is_multicast or address.is_unspecified):
+        # Link-local covers cloud metadata endpoints: never a receiver, always a way to probe the host.
+        raise ValidationFailed("The webhook URL must point at a receiver, not a link-local address.", "url")
+    loopback = host == "localhost" or (address is not None and address.is_loopback)
+    if parts.scheme == "http" and not loopback:
+        raise ValidationFailed("The webhook URL must use https (plain http only on loopback).", "url")
     return url
 
 
