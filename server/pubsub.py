@@ -46,6 +46,11 @@ class LocalBroker:
         self._queues: dict[str, set[asyncio.Queue[Message]]] = defaultdict(set)
         self._tasks: set[asyncio.Task[None]] = set()
 
+    @property
+    def fan_out_key(self) -> str:
+        """Brokers with the same key receive each other's messages; one of them publishes for all."""
+        return f"local:{id(self)}"
+
     def subscriber_count(self, channel: str) -> int:
         return len(self._queues[channel])
 
@@ -93,6 +98,10 @@ class PostgresBroker(LocalBroker):
         self._listening = asyncio.Event()
         self._publisher: psycopg.AsyncConnection[Any] | None = None
         self._publish_lock = asyncio.Lock()
+
+    @property
+    def fan_out_key(self) -> str:
+        return f"postgresql:{self.conninfo}"
 
     async def ready(self) -> None:
         if self._listener is None or self._listener.done():
@@ -174,8 +183,10 @@ def _publish(session: Session) -> None:
     pending: dict[tuple[str, int], Message] = session.info.pop(_PENDING, {})
     if not pending or not _brokers:
         return
+    # Brokers on one PostgreSQL share the NOTIFY: publishing through each would deliver copies.
+    publishers = {broker.fan_out_key: broker for broker in list(_brokers)}
     for (channel, _), message in pending.items():
-        for broker in list(_brokers):
+        for broker in publishers.values():
             broker.publish_soon(channel, message)
 
 

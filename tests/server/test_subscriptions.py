@@ -70,6 +70,7 @@ async def live(settings: Settings, database: Database) -> AsyncIterator[Live]:
         async with serve(app) as base_url:
             yield Live(base_url, app, org, cycle, author, teammate, outsider, team_kr, open_kr)
     finally:
+        await app.state.live_broker.close()
         await drop_organization(database, org.id)
 
 
