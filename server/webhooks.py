@@ -62,7 +62,8 @@ async def deliver(
         ).first()
     status_code: int | None = None
     error: str | None = None
-    if row is not None and row[0].status == webhooks.PENDING and row[1].active:
+    sendable = row is not None and row[0].status == webhooks.PENDING and row[1].active
+    if row is not None and sendable:
         delivery, hook = row
         body = render(delivery.payload)
         try:
@@ -77,8 +78,13 @@ async def deliver(
     async with database.transaction() as session:
         delivery_now = await session.get(models.WebhookDelivery, delivery_id)
         retry: dt.datetime | None = None
-        if row is not None and delivery_now is not None and delivery_now.status == webhooks.PENDING:
+        if sendable and delivery_now is not None and delivery_now.status == webhooks.PENDING:
             retry = webhooks.record_attempt(delivery_now, now, status_code=status_code, error=error)
+        elif delivery_now is not None and delivery_now.status == webhooks.PENDING:
+            # The webhook was switched off meanwhile: nothing to send, nothing to retry.
+            delivery_now.status = webhooks.FAILED
+            delivery_now.last_error = "the webhook is not active"
+            delivery_now.next_attempt_at = None
         job_update = update(models.Job).where(
             models.Job.id == job.id, models.Job.claimed_by == worker, models.Job.done_at.is_(None)
         )
@@ -93,6 +99,6 @@ async def deliver(
             await session.rollback()
             return False
     delivered = delivery_now is not None and delivery_now.status == webhooks.DELIVERED
-    if row is not None and not delivered:
+    if sendable and not delivered:
         WEBHOOK_FAILURES.inc()
     return delivered

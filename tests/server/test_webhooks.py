@@ -18,6 +18,7 @@ from starlette.routing import Route
 from schema.ids import to_global_id
 from server.app import create_app
 from server.database import Database
+from server.metrics import WEBHOOK_FAILURES
 from server.scheduler import Scheduler
 from server.settings import Settings
 from tests.fixtures.api import Api
@@ -243,5 +244,66 @@ async def test_only_committed_events_become_deliveries(database: Database) -> No
                 )
             ).all()
         assert [tuple(r) for r in rows] == [("objective.approve", webhooks.DELIVERY_JOB)]
+    finally:
+        await drop_organization(database, org.id)
+
+
+async def test_a_receiver_that_never_answers_is_given_up_on_schedule(database: Database) -> None:
+    async with committed_factory(database) as factory:
+        org = await factory.organization()
+        cycle = await factory.cycle(org)
+        objective = await factory.objective(cycle, title="Unheard")
+        down = models.Webhook(organization_id=org.id, url="https://down.example.test/hook", secret="s")
+        off = models.Webhook(organization_id=org.id, url="https://off.example.test/hook", secret="s")
+        factory.session.add_all([down, off])
+    webhooks.install()
+    calls: list[str] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url))
+        return httpx.Response(503)
+
+    try:
+        async with database.transaction() as session:
+            await events.record_event(
+                session,
+                organization_id=org.id,
+                actor=None,
+                kind="objective.approve",
+                subject_type="Objective",
+                subject_id=objective.id,
+                objective_id=objective.id,
+            )
+        async with database.transaction() as session:
+            (await session.get(models.Webhook, off.id)).active = False  # type: ignore[union-attr]
+
+        failures_before = WEBHOOK_FAILURES._value.get()
+        clock = FakeClock(dt.datetime.now(dt.UTC))
+        http = httpx.AsyncClient(transport=httpx.MockTransport(refuse))
+        scheduler = Scheduler(database, clock=clock, name="give-up", http=http)
+        for wait in (dt.timedelta(0), *webhooks.RETRY_DELAYS, dt.timedelta(days=1)):
+            clock.current += wait
+            await scheduler.tick()
+        await scheduler.stop()
+        await http.aclose()
+
+        assert calls == ["https://down.example.test/hook"] * webhooks.MAX_ATTEMPTS
+        assert WEBHOOK_FAILURES._value.get() - failures_before == webhooks.MAX_ATTEMPTS
+        async with database.transaction(write=False) as session:
+            rows = (
+                await session.execute(
+                    select(
+                        models.WebhookDelivery.webhook_id,
+                        models.WebhookDelivery.status,
+                        models.WebhookDelivery.attempts,
+                    )
+                    .where(models.WebhookDelivery.organization_id == org.id)
+                    .order_by(models.WebhookDelivery.webhook_id)
+                )
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            (down.id, webhooks.FAILED, webhooks.MAX_ATTEMPTS),
+            (off.id, webhooks.FAILED, 0),
+        ]
     finally:
         await drop_organization(database, org.id)
