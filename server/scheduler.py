@@ -30,12 +30,13 @@ from server.database import Database
 from server.metrics import SCHEDULER_JOBS, SCHEDULER_LAG
 from server.webhooks import deliver
 from workflow import models
-from workflow.services import reminders, webhooks
+from workflow.services import jobs, reminders, webhooks
 
 log = logging.getLogger("okr.scheduler")
 
 DEFAULT_LEASE = dt.timedelta(minutes=5)
 MAX_JOB_ATTEMPTS = 8
+PRUNE_EVERY = dt.timedelta(hours=1)
 
 
 class Clock(Protocol):
@@ -81,6 +82,7 @@ class Scheduler:
         self._owns_http = http is None
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._pruned_at: dt.datetime | None = None
         webhooks.install()
 
     @property
@@ -95,6 +97,9 @@ class Scheduler:
         now = self.clock.now()
         async with self.database.transaction() as session:
             report.planned = await reminders.plan_jobs(session, now)
+            if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+                await jobs.prune(session, now)
+                self._pruned_at = now
         claimed = await self.claim(now)
         report.claimed = len(claimed)
         # How late the oldest due job starts; nothing due means nothing is late.
@@ -122,10 +127,10 @@ class Scheduler:
         until = now + self.lease
         async with self.database.transaction() as session:
             if not self.database.is_sqlite:
-                jobs = list((await session.execute(due.with_for_update(skip_locked=True))).scalars())
-                for job in jobs:
+                locked = list((await session.execute(due.with_for_update(skip_locked=True))).scalars())
+                for job in locked:
                     job.claimed_by, job.claimed_until = self.name, until
-                return jobs
+                return locked
             claimed = []
             for job in (await session.execute(due)).scalars():
                 taken = await session.execute(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.fixtures.factories import Factory
 from workflow import models
 from workflow.enums import ReminderCadence, Role, TeamRole, TrackingFrequency
-from workflow.services import reminders, webhooks
+from workflow.services import jobs, reminders, webhooks
 
 OCT_20 = dt.datetime(2026, 10, 20, 8, tzinfo=dt.UTC)
 
@@ -158,3 +158,18 @@ async def test_reminders_go_to_webhooks_with_slack_text(factory: Factory, sessio
     jobs = await planned(session, org)
     assert f"webhook-delivery:{deliveries[0].id}" in jobs
     assert jobs[f"webhook-delivery:{deliveries[0].id}"].kind == webhooks.DELIVERY_JOB
+
+
+async def test_finished_jobs_are_forgotten_after_a_year_and_more(factory: Factory, session: AsyncSession) -> None:
+    org = await factory.organization()
+    old = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    session.add_all(
+        [
+            models.Job(organization_id=org.id, kind="x", key=f"old-{org.id}", run_at=old, done_at=old),
+            models.Job(organization_id=org.id, kind="x", key=f"open-{org.id}", run_at=old),
+            models.Job(organization_id=org.id, kind="x", key=f"recent-{org.id}", run_at=OCT_20, done_at=OCT_20),
+        ]
+    )
+    await session.flush()
+    await jobs.prune(session, OCT_20 + dt.timedelta(days=30))
+    assert set(await planned(session, org)) == {f"open-{org.id}", f"recent-{org.id}"}

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Insert
+from sqlalchemy import Insert, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,4 +52,17 @@ async def plan(session: AsyncSession, jobs: Sequence[PlannedJob]) -> int:
         return 0
     unique = list({job.key: job for job in jobs}.values())
     result = await session.execute(insert_jobs_statement(session.get_bind().dialect.name, unique))
+    return max(int(result.rowcount), 0)  # type: ignore[attr-defined]
+
+
+# Every job key names a moment that never comes back (a due window, a cycle version, a delivery), so
+# a finished job older than any cycle can be forgotten without anything running twice.
+KEEP_DONE = dt.timedelta(days=400)
+
+
+async def prune(session: AsyncSession, now: dt.datetime, keep: dt.timedelta = KEEP_DONE) -> int:
+    """Delete finished jobs older than `keep`; returns how many."""
+    result = await session.execute(
+        delete(models.Job).where(models.Job.done_at.is_not(None), models.Job.done_at < now - keep)
+    )
     return max(int(result.rowcount), 0)  # type: ignore[attr-defined]
