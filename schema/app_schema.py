@@ -12,6 +12,7 @@ from strawberry.tools import merge_types
 from schema.alignment import AlignmentQueries
 from schema.exchange import ExchangeQueries
 from schema.fast_fields import install_fast_resolvers
+from schema.limits import SettledExecutionContext
 from schema.lint import LintQueries
 from schema.mutations import Mutation
 from schema.queries import CoreQueries
@@ -39,6 +40,8 @@ def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:
         subscription=Subscription,
         types=list(NODE_TYPES),
         extensions=[ParserCache(maxsize=512), ValidationCache(maxsize=512), *extensions],  # type: ignore[list-item]
+        # Resolvers orphaned by a bubbling error finish before the request ends its transaction.
+        execution_context_class=SettledExecutionContext,
     )
     install_fast_resolvers(schema)
     return schema

@@ -7,9 +7,10 @@ Depth, aliases and tokens use strawberry's own extensions; the cost rule needs t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
@@ -33,6 +34,7 @@ from graphql import (
     VariableNode,
     get_named_type,
 )
+from graphql.execution import executor as graphql_executor
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -41,7 +43,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
-from strawberry.schema.schema import validate_document
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 
 from workflow.errors import DomainError
 from workflow.request_scope import current_request_id
@@ -266,6 +268,55 @@ class ErrorMasking(SchemaExtension):
         )
 
 
+BACKGROUND_WORK = "okr_background_work"
+
+
+async def _gather_without_cancelling(*awaitables: Awaitable[Any]) -> list[Any]:
+    """graphql-core's `gather_with_cancel`, minus the cancel: siblings of a failed list item or field
+    run to their end before the error propagates.
+
+    Cancelling a resolver in the middle of a database round trip makes SQLAlchemy invalidate the
+    request's connection, so one bad argument deep in a list (`teams { objectives(cycleId: "") }`)
+    became a broken transaction and a 500. Waiting costs only the time of the slowest sibling.
+    """
+    results = await asyncio.gather(*awaitables, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
+
+
+# The executor looks the helper up in its module at call time; this is the one place it is replaced.
+graphql_executor.gather_with_cancel = _gather_without_cancelling  # type: ignore[attr-defined]
+
+
+class SettledExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Keeps track of resolvers that outlive the result.
+
+    When an error bubbles up to a non-null parent, graphql-core returns at once and lets the
+    sibling resolvers still awaiting the database finish in the background. The request must not
+    roll back and close its session under them: that breaks the connection and turns a user's
+    bad argument into a 500. The futures are recorded on the context; `SettleBackgroundWork`
+    waits for them before the HTTP layer ends the transaction.
+    """
+
+    def settle_in_background(self, awaitables: list[Awaitable[Any]]) -> None:
+        super().settle_in_background(awaitables)
+        services = getattr(self.context_value, "services", None)
+        if isinstance(services, dict):
+            services.setdefault(BACKGROUND_WORK, set()).update(self.background_futures)
+
+
+class SettleBackgroundWork(SchemaExtension):
+    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+        yield
+        services = getattr(self.execution_context.context, "services", None)
+        pending = services.pop(BACKGROUND_WORK, set()) if isinstance(services, dict) else set()
+        while pending:
+            await asyncio.wait(pending)
+            pending = services.pop(BACKGROUND_WORK, set()) if isinstance(services, dict) else set()
+
+
 def limit_extensions(settings: LimitSettings) -> Sequence[Callable[[], SchemaExtension]]:
     """The schema extensions for these settings; each is built fresh per request."""
     production = not settings.development
@@ -274,6 +325,7 @@ def limit_extensions(settings: LimitSettings) -> Sequence[Callable[[], SchemaExt
     if production:
         rules.append(NoSchemaIntrospectionCustomRule)
     return [
+        SettleBackgroundWork,
         partial(ErrorMasking, mask=production, hide_suggestions=production),
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
         partial(QueryDepthLimiter, max_depth=settings.max_depth),
@@ -290,6 +342,8 @@ __all__ = [
     "PageSizes",
     "QueryCost",
     "QueryLimits",
+    "SettleBackgroundWork",
+    "SettledExecutionContext",
     "SingleOperationRule",
     "limit_extensions",
     "page_sizes",

@@ -269,3 +269,24 @@ async def test_access_log_is_structured_and_never_holds_credentials(
     token = headers["Authorization"].removeprefix("Bearer ")
     for secret in (token, "SESSION-SECRET-1234", "OAUTH-CODE-SECRET"):
         assert secret not in everything
+
+
+async def test_a_bad_argument_deep_in_a_list_leaves_the_transaction_usable(
+    settings: Settings, test_db: TransactionalDatabase, factory: Factory
+) -> None:
+    # One list item fails while its siblings are still reading: they must finish, not be cancelled
+    # mid-query (which broke the connection and answered 500 for this and every later request).
+    org = await factory.organization()
+    admin = await factory.user(org, Role.ADMIN)
+    cycle = await factory.cycle(org)
+    for n in range(4):
+        team = await factory.team(org, f"Team {n}")
+        await factory.objective(cycle, team)
+    query = '{ teams { name objectives(cycleId: "") { id title } } }'
+    async with app_client(production(settings), test_db) as client:
+        bad = await client.post("/graphql", json={"query": query}, headers=bearer(admin))
+        after = await client.post("/graphql", json={"query": "{ teams { name } }"}, headers=bearer(admin))
+    assert bad.status_code == 200
+    assert _message(bad) == "No cycle with that id."
+    assert after.status_code == 200
+    assert len(after.json()["data"]["teams"]) == 4
