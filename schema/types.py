@@ -34,6 +34,7 @@ from schema.enums import (
     Visibility,
 )
 from schema.ids import to_global_id
+from schema.loaders import soon
 from schema.pagination import encode_cursor, page
 from workflow import enums, models
 from workflow.computation import progress as figures
@@ -227,15 +228,17 @@ class ObjectiveType(Node):
     status: ObjectiveStatus
     weight: float
 
+    # Relations and figures below answer synchronously when a bulk read already holds their rows
+    # (see schema.loaders.soon): a big tree or list then completes without one await per field.
     @strawberry.field
-    async def cycle(self, root: strawberry.Parent[models.Objective], info: Ctx) -> CycleType:
-        return await info.context.loaders.cycle.load(root.cycle_id)  # type: ignore[return-value]
+    def cycle(self, root: strawberry.Parent[models.Objective], info: Ctx) -> CycleType:
+        return soon(info.context.loaders.cycle, root.cycle_id)  # type: ignore[return-value]
 
     @strawberry.field
-    async def owner_team(self, root: strawberry.Parent[models.Objective], info: Ctx) -> TeamType | None:
+    def owner_team(self, root: strawberry.Parent[models.Objective], info: Ctx) -> TeamType | None:
         if root.owner_team_id is None:
             return None
-        return await info.context.loaders.team.load(root.owner_team_id)  # type: ignore[return-value]
+        return soon(info.context.loaders.team, root.owner_team_id)  # type: ignore[return-value]
 
     @strawberry.field
     async def owner_user(self, root: strawberry.Parent[models.Objective], info: Ctx) -> UserType | None:
@@ -254,22 +257,22 @@ class ObjectiveType(Node):
         return enums.ObjectiveLevel.TEAM
 
     @strawberry.field
-    async def parent(self, root: strawberry.Parent[models.Objective], info: Ctx) -> ObjectiveType | None:
+    def parent(self, root: strawberry.Parent[models.Objective], info: Ctx) -> ObjectiveType | None:
         if root.parent_id is None:
             return None
-        return await info.context.loaders.objective.load(root.parent_id)  # type: ignore[return-value]
+        return soon(info.context.loaders.objective, root.parent_id)  # type: ignore[return-value]
 
     @strawberry.field
-    async def children(self, root: strawberry.Parent[models.Objective], info: Ctx) -> list[ObjectiveType]:
-        return await info.context.loaders.objective_children.load(root.id)  # type: ignore[return-value]
+    def children(self, root: strawberry.Parent[models.Objective], info: Ctx) -> list[ObjectiveType]:
+        return soon(info.context.loaders.objective_children, root.id)  # type: ignore[arg-type]
 
     @strawberry.field
-    async def key_results(self, root: strawberry.Parent[models.Objective], info: Ctx) -> list[KeyResultType]:
-        return await info.context.loaders.key_results_by_objective.load(root.id)  # type: ignore[return-value]
+    def key_results(self, root: strawberry.Parent[models.Objective], info: Ctx) -> list[KeyResultType]:
+        return soon(info.context.loaders.key_results_by_objective, root.id)  # type: ignore[arg-type]
 
     @strawberry.field
-    async def progress(self, root: strawberry.Parent[models.Objective], info: Ctx) -> float:
-        return figures.objective_progress(await info.context.loaders.key_results_by_objective.load(root.id))
+    def progress(self, root: strawberry.Parent[models.Objective], info: Ctx) -> float:
+        return figure_fields.objective_progress_soon(info, root)
 
     @strawberry.field
     async def aligned_progress(self, root: strawberry.Parent[models.Objective], info: Ctx) -> float:
@@ -278,16 +281,12 @@ class ObjectiveType(Node):
         return await aligned_progress(info, root)
 
     @strawberry.field
-    async def health(self, root: strawberry.Parent[models.Objective], info: Ctx) -> Health:
-        from schema.figures import objective_health
-
-        return await objective_health(info, root)
+    def health(self, root: strawberry.Parent[models.Objective], info: Ctx) -> Health:
+        return figure_fields.objective_health_soon(info, root)  # type: ignore[return-value]
 
     @strawberry.field
-    async def color(self, root: strawberry.Parent[models.Objective], info: Ctx) -> Color:
-        from schema.figures import objective_health
-
-        return figures.HEALTH_COLORS[await objective_health(info, root)]
+    def color(self, root: strawberry.Parent[models.Objective], info: Ctx) -> Color:
+        return figure_fields.objective_color_soon(info, root)  # type: ignore[return-value]
 
     @strawberry.field
     async def score(self, root: strawberry.Parent[models.Objective], info: Ctx) -> float | None:
@@ -391,8 +390,8 @@ class KeyResultType(Node):
         return figures.target_of(root)
 
     @strawberry.field
-    async def objective(self, root: strawberry.Parent[models.KeyResult], info: Ctx) -> ObjectiveType:
-        return await info.context.loaders.objective.load(root.objective_id)  # type: ignore[return-value]
+    def objective(self, root: strawberry.Parent[models.KeyResult], info: Ctx) -> ObjectiveType:
+        return soon(info.context.loaders.objective, root.objective_id)  # type: ignore[return-value]
 
     @strawberry.field
     async def owner(self, root: strawberry.Parent[models.KeyResult], info: Ctx) -> UserType | None:
@@ -417,28 +416,20 @@ class KeyResultType(Node):
         return figures.counter_metric_worse(root)
 
     @strawberry.field
-    async def health(self, root: strawberry.Parent[models.KeyResult], info: Ctx) -> Health:
-        from schema.figures import key_result_health
-
-        return await key_result_health(info, root)
+    def health(self, root: strawberry.Parent[models.KeyResult], info: Ctx) -> Health:
+        return figure_fields.key_result_health_soon(info, root)  # type: ignore[return-value]
 
     @strawberry.field
-    async def color(self, root: strawberry.Parent[models.KeyResult], info: Ctx) -> Color:
-        from schema.figures import key_result_health
-
-        return figures.HEALTH_COLORS[await key_result_health(info, root)]
+    def color(self, root: strawberry.Parent[models.KeyResult], info: Ctx) -> Color:
+        return figure_fields.key_result_color_soon(info, root)  # type: ignore[return-value]
 
     @strawberry.field
-    async def projected_value(self, root: strawberry.Parent[models.KeyResult], info: Ctx) -> float | None:
-        from schema.figures import key_result_cycle
-
-        return figures.projected_value(root, await key_result_cycle(info, root))
+    def projected_value(self, root: strawberry.Parent[models.KeyResult], info: Ctx) -> float | None:
+        return figure_fields.projected_value_soon(info, root)
 
     @strawberry.field
-    async def projected_completion_on(self, root: strawberry.Parent[models.KeyResult], info: Ctx) -> dt.date | None:
-        from schema.figures import key_result_cycle
-
-        return figures.projected_completion(root, await key_result_cycle(info, root))
+    def projected_completion_on(self, root: strawberry.Parent[models.KeyResult], info: Ctx) -> dt.date | None:
+        return figure_fields.projected_completion_soon(info, root)
 
     @strawberry.field
     async def next_check_in_due(self, root: strawberry.Parent[models.KeyResult], info: Ctx) -> dt.date | None:
@@ -635,3 +626,7 @@ NODE_TYPES: tuple[type, ...] = (
     EventType,
     NotificationType,
 )
+
+# Imported last: schema.figures builds on the types above (LintFinding), and the synchronous figure
+# fields call into it thousands of times per tree, too often for an import inside each call.
+import schema.figures as figure_fields  # noqa: E402
