@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
@@ -71,6 +73,30 @@ def _grouped(rows: Iterable[Row], keys: Sequence[K], key_of: Callable[[Row], K])
     return [groups.get(key, []) for key in keys]
 
 
+@dataclass(frozen=True)
+class VisibilityPredicates:
+    """The viewer's visibility rule as the SQL fragments the loaders put in their WHERE clauses."""
+
+    objective: ColumnElement[bool]
+    objective_ids: Select[Any]
+    key_result_ids: Select[Any]
+    proposal_ids: Select[Any]
+
+
+@lru_cache(maxsize=512)
+def visibility(viewer: Viewer) -> VisibilityPredicates:
+    """Built once per distinct viewer, not per request: constructing the predicate (aliases,
+    sub-selects) cost more than the one-row statement it filters. The fragments are immutable SQL
+    expressions and a pure function of the viewer's fields, so equal viewers share them."""
+    objective_ids = visible_objective_ids(viewer)
+    return VisibilityPredicates(
+        objective=objective_visible(viewer),
+        objective_ids=objective_ids,
+        key_result_ids=select(models.KeyResult.id).where(models.KeyResult.objective_id.in_(objective_ids)),
+        proposal_ids=select(models.Proposal.id).where(models.Proposal.objective_id.in_(objective_ids)),
+    )
+
+
 class Loaders:
     """Built once per request; never shared, so caches never outlive one viewer's request."""
 
@@ -89,14 +115,22 @@ class Loaders:
             session = await self._session()
             return list((await session.execute(stmt)).scalars().all())
 
+        predicates = visibility(viewer)
+        # Children repeat the visibility predicate even when reached from a visible parent: an
+        # objective can also arrive from a mutation payload, and a sub-select costs no statement.
+        visible_objective = predicates.objective
+        visible = predicates.objective_ids
+        visible_key_results = predicates.key_result_ids
+        visible_proposals = predicates.proposal_ids
+
         async def objectives(ids: list[int]) -> list[models.Objective | None]:
-            stmt = select(models.Objective).where(models.Objective.id.in_(ids), objective_visible(viewer))
+            stmt = select(models.Objective).where(models.Objective.id.in_(ids), visible_objective)
             return _by_key(await rows(stmt), ids, lambda o: o.id)
 
         async def children(ids: list[int]) -> list[list[models.Objective]]:
             stmt = (
                 select(models.Objective)
-                .where(models.Objective.parent_id.in_(ids), objective_visible(viewer))
+                .where(models.Objective.parent_id.in_(ids), visible_objective)
                 .order_by(models.Objective.id)
             )
             return _grouped(await rows(stmt), ids, lambda o: o.parent_id)
@@ -105,15 +139,10 @@ class Loaders:
             stmt = select(models.KeyResult).where(
                 models.KeyResult.id.in_(ids),
                 models.KeyResult.removed.is_(False),
-                models.KeyResult.objective_id.in_(visible_objective_ids(viewer)),
+                models.KeyResult.objective_id.in_(visible),
             )
             return _by_key(await rows(stmt), ids, lambda k: k.id)
 
-        # Children repeat the visibility predicate even when reached from a visible parent: an
-        # objective can also arrive from a mutation payload, and a sub-select costs no statement.
-        visible = visible_objective_ids(viewer)
-        visible_key_results = select(models.KeyResult.id).where(models.KeyResult.objective_id.in_(visible))
-        visible_proposals = select(models.Proposal.id).where(models.Proposal.objective_id.in_(visible))
 
         async def key_results_by_objective(ids: list[int]) -> list[list[models.KeyResult]]:
             stmt = (
@@ -203,7 +232,7 @@ class Loaders:
 
         async def proposals(ids: list[int]) -> list[models.Proposal | None]:
             stmt = select(models.Proposal).where(
-                models.Proposal.id.in_(ids), models.Proposal.objective_id.in_(visible_objective_ids(viewer))
+                models.Proposal.id.in_(ids), models.Proposal.objective_id.in_(visible)
             )
             return _by_key(await rows(stmt), ids, lambda p: p.id)
 
@@ -309,7 +338,7 @@ class Loaders:
                     models.Objective.cycle_id.in_({c for c, _ in keys}),
                     models.Objective.owner_team_id.in_({t for _, t in keys}),
                     models.Objective.status != enums.ObjectiveStatus.CANCELLED,
-                    objective_visible(viewer),
+                    visible_objective,
                 )
                 .group_by(models.Objective.cycle_id, models.Objective.owner_team_id)
             )
