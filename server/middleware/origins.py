@@ -41,11 +41,17 @@ class OriginPolicy:
         # Sign-in starts and ends with top-level navigations (GET) that an IdP redirect makes cross-site.
         return path.startswith("/auth/") and scope["method"] not in SAFE_METHODS
 
-    def _own_origin(self, scope: Scope) -> str | None:
+    def _own_origin(self, scope: Scope, *, websocket: bool = False) -> str | None:
         host = _header(scope, b"host")
-        return f"{scope.get('scheme', 'http')}://{host}".lower() if host else None
+        scheme = str(scope.get("scheme", "http"))
+        if websocket:  # the page that opens ws://host came from http://host
+            scheme = {"ws": "http", "wss": "https"}.get(scheme, scheme)
+        return f"{scheme}://{host}".lower() if host else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http" or not self._guarded(scope):
             await self.app(scope, receive, send)
             return
@@ -60,4 +66,15 @@ class OriginPolicy:
             response = error_response(403, "Cross-site requests are not allowed.", "ORIGIN_NOT_ALLOWED")
             await response(scope, receive, send)
             return
+        await self.app(scope, receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Browsers send cookies with a cross-site WebSocket handshake and CORS does not apply to it:
+        the origin check is the only thing between a foreign page and a signed-in user's live data."""
+        origin = _header(scope, b"origin")
+        if origin is not None:
+            origin = origin.lower().rstrip("/")
+            if origin not in self.allowed and origin != self._own_origin(scope, websocket=True):
+                await send({"type": "websocket.close", "code": 4403, "reason": "origin not allowed"})
+                return
         await self.app(scope, receive, send)

@@ -290,3 +290,45 @@ async def test_a_bad_argument_deep_in_a_list_leaves_the_transaction_usable(
     assert _message(bad) == "No cycle with that id."
     assert after.status_code == 200
     assert len(after.json()["data"]["teams"]) == 4
+
+
+async def _handshake(app: object, origin: str) -> dict:
+    """The first thing the app answers to a WebSocket handshake from `origin`."""
+    scope = {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "scheme": "ws",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), (b"origin", origin.encode())],
+        "subprotocols": ["graphql-transport-ws"],
+        "client": ("127.0.0.1", 40000),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    incoming = [{"type": "websocket.connect"}, {"type": "websocket.disconnect", "code": 1000}]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return incoming.pop(0) if incoming else {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)  # type: ignore[operator]
+    return sent[0]
+
+
+async def test_websocket_handshakes_from_foreign_origins_are_refused(
+    settings: Settings, test_db: TransactionalDatabase
+) -> None:
+    from server.app import create_app
+
+    app = create_app(production(settings), test_db)
+    refused = await _handshake(app, "https://evil.example")
+    same_origin = await _handshake(app, "http://testserver")
+    assert refused == {"type": "websocket.close", "code": 4403, "reason": "origin not allowed"}
+    # The same origin passes to authentication, which refuses this anonymous handshake on its own terms.
+    assert same_origin == {"type": "websocket.close", "code": 4401, "reason": "unauthenticated"}
