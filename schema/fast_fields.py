@@ -13,16 +13,93 @@ function is called with the same values; anything outside those conditions keeps
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
+from weakref import WeakKeyDictionary
 
 import strawberry
-from graphql import GraphQLObjectType
+from graphql import GraphQLLeafType, GraphQLNonNull, GraphQLObjectType, Undefined, is_leaf_type
 from graphql import GraphQLResolveInfo as _GraphQLResolveInfo
+from graphql.execution.collect_fields import GroupedFieldSet
+from graphql.pyutils import AwaitableOrValue, Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 Resolver = Callable[..., Any]
 GraphQLResolveInfo = _GraphQLResolveInfo[Any]
+
+
+class Leaf(NamedTuple):
+    """A field the executor may complete inline: a scalar or enum from a resolver that ignores `info`."""
+
+    resolve: Resolver
+    type: GraphQLLeafType
+    non_null: bool
+
+
+# Per object type, its inline-completable fields by name; filled by install_fast_resolvers.
+_LEAVES: WeakKeyDictionary[GraphQLObjectType, dict[str, Leaf]] = WeakKeyDictionary()
+
+
+def _passthrough(source: Any, info: Any) -> Any:
+    return None
+
+
+class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor, completing plain leaf fields inline.
+
+    For every field graphql-core builds a response path, a resolve-info object and walks its
+    completion dispatch; for a scalar read off the parent that is most of the field's cost, and a
+    whole-company tree has hundreds of thousands of them. Here, a leaf field whose resolver ignores
+    `info` (see `Leaf`) is resolved and serialized in place. Anything unusual (an error, a null for
+    a non-null type, a value the scalar refuses, a resolver middleware) takes graphql-core's own
+    path for that field, so answers and errors are unchanged.
+    """
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        leaves = _LEAVES.get(parent_type)
+        manager = self.middleware_manager
+        if not leaves or (manager is not None and manager.get_field_resolver(_passthrough) is not _passthrough):
+            return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        inline: dict[str, Any] = {}
+        general: GroupedFieldSet = {}
+        for response_name, details in grouped_field_set.items():
+            leaf = leaves.get(details[0].node.name.value)
+            if leaf is not None:
+                try:
+                    value = leaf.resolve(source_value, None)
+                    if value is not None:
+                        value = leaf.type.coerce_output_value(value)
+                except Exception:  # graphql-core's path reports it, located, as a field error
+                    value = Undefined
+                if value is not Undefined and (value is not None or not leaf.non_null):
+                    inline[response_name] = value
+                    continue
+            general[response_name] = details
+        if not general:
+            return inline
+        completed = super().execute_fields(parent_type, source_value, path, general, position_context)
+        order = list(grouped_field_set)
+        if self.is_awaitable(completed):
+
+            async def merged() -> dict[str, Any]:
+                rest: dict[str, Any] = await completed  # type: ignore[misc]
+                return _in_order(order, inline, rest)
+
+            return merged()
+        return _in_order(order, inline, completed)  # type: ignore[arg-type]
+
+
+def _in_order(order: list[str], inline: dict[str, Any], rest: dict[str, Any]) -> dict[str, Any]:
+    """The response keeps the selection's order, whichever path completed each field."""
+    return {name: inline[name] if name in inline else rest[name] for name in order if name in inline or name in rest}
 
 
 def _attribute_reader(name: str) -> Resolver:
@@ -51,6 +128,7 @@ def _direct_call(schema: strawberry.Schema, field: StrawberryField) -> Resolver 
         def self_and_root(source: Any, info: GraphQLResolveInfo) -> Any:
             return function(source, **{root_name: source})
 
+        _INFO_FREE.add(self_and_root)
         return self_and_root
 
     def general(source: Any, info: GraphQLResolveInfo) -> Any:
@@ -59,7 +137,13 @@ def _direct_call(schema: strawberry.Schema, field: StrawberryField) -> Resolver 
             kwargs[info_parameter.name] = info_class(_raw_info=info, _field=field)
         return function(source, **kwargs) if pass_self else function(**kwargs)
 
+    if info_parameter is None and not resolver.is_async:
+        _INFO_FREE.add(general)
     return general
+
+
+# The rewired resolvers that never look at `info`: safe to call with none (FastExecutionContext).
+_INFO_FREE: set[Resolver] = set()
 
 
 def install_fast_resolvers(schema: strawberry.Schema) -> int:
@@ -72,14 +156,21 @@ def install_fast_resolvers(schema: strawberry.Schema) -> int:
             continue
         if graphql_type.name in ("Subscription", "Mutation"):
             continue
-        for graphql_field in graphql_type.fields.values():
+        for field_name, graphql_field in graphql_type.fields.items():
             field = (graphql_field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
             if not isinstance(field, StrawberryField) or field.extensions:
                 continue
             if schema.schema_converter._get_field_exception_handlers(field):
                 continue  # exception handlers need strawberry's own path
             fast = _attribute_reader(field.python_name) if field.is_basic_field else _direct_call(schema, field)
-            if fast is not None:
-                graphql_field.resolve = fast
-                rewired += 1
+            if fast is None:
+                continue
+            graphql_field.resolve = fast
+            rewired += 1
+            named = graphql_field.type.of_type if isinstance(graphql_field.type, GraphQLNonNull) else graphql_field.type
+            info_free = field.is_basic_field or fast in _INFO_FREE
+            if info_free and not graphql_field.args and is_leaf_type(named):
+                leaf = Leaf(fast, named, isinstance(graphql_field.type, GraphQLNonNull))  # type: ignore[arg-type]
+                _LEAVES.setdefault(graphql_type, {})[field_name] = leaf
+    schema.execution_context_class = FastExecutionContext  # type: ignore[assignment]
     return rewired
