@@ -59,15 +59,31 @@ async def _objective_progress(info: Info, objective: models.Objective) -> float:
     return figures.objective_progress(await info.context.loaders.key_results_by_objective.load(objective.id))
 
 
+def _request_health_rows(info: Info, objective: models.Objective) -> None:
+    """Ask for what health needs now, in the resolver's synchronous pass, not when its coroutine runs.
+
+    The cycle batch then goes out in the same tick as the key results sibling fields ask for, ahead
+    of them, so by the time those key results' own health and projections resolve, their cycle is
+    at hand and they answer synchronously. The loads are the ones the coroutine awaits anyway.
+    """
+    loaders = info.context.loaders
+    loaders.cycle.load(objective.cycle_id)
+    loaders.key_results_by_objective.load(objective.id)
+
+
 def objective_health_soon(info: Info, objective: models.Objective) -> enums.Health:
     now = objective_figures_now(info, objective)
-    return now.health if now is not None else deferred(objective_health(info, objective))
+    if now is not None:
+        return now.health
+    _request_health_rows(info, objective)
+    return deferred(objective_health(info, objective))
 
 
 def objective_color_soon(info: Info, objective: models.Objective) -> enums.Color:
     now = objective_figures_now(info, objective)
     if now is not None:
         return figures.HEALTH_COLORS[now.health]
+    _request_health_rows(info, objective)
     return deferred(_objective_color(info, objective))
 
 
@@ -152,9 +168,12 @@ async def objectives_health(info: Info, objectives: Sequence[models.Objective]) 
     """Health of many objectives at once: one batch of key results and one of cycles, whatever their number."""
     loaders = info.context.loaders
     today = info.context.today
-    key_results = await loaders.key_results_by_objective.load_many([o.id for o in objectives])
     cycle_ids = list({o.cycle_id for o in objectives})
-    cycles = dict(zip(cycle_ids, await loaders.cycle.load_many(cycle_ids), strict=True))
+    # Asked for before the key results are awaited, so both batches go out in the same tick and
+    # the cycles are at hand by the time the key results' own fields resolve (synchronously).
+    cycles_loading = loaders.cycle.load_many(cycle_ids)
+    key_results = await loaders.key_results_by_objective.load_many([o.id for o in objectives])
+    cycles = dict(zip(cycle_ids, await cycles_loading, strict=True))
     found: list[enums.Health] = []
     for objective, krs in zip(objectives, key_results, strict=True):
         cycle = cycles[objective.cycle_id]
