@@ -143,7 +143,6 @@ class Loaders:
             )
             return _by_key(await rows(stmt), ids, lambda k: k.id)
 
-
         async def key_results_by_objective(ids: list[int]) -> list[list[models.KeyResult]]:
             stmt = (
                 select(models.KeyResult)
@@ -231,9 +230,7 @@ class Loaders:
             return _grouped(await rows(stmt), ids, lambda p: p.objective_id)
 
         async def proposals(ids: list[int]) -> list[models.Proposal | None]:
-            stmt = select(models.Proposal).where(
-                models.Proposal.id.in_(ids), models.Proposal.objective_id.in_(visible)
-            )
+            stmt = select(models.Proposal).where(models.Proposal.id.in_(ids), models.Proposal.objective_id.in_(visible))
             return _by_key(await rows(stmt), ids, lambda p: p.id)
 
         async def proposal_changes(ids: list[int]) -> list[list[models.ProposalChange]]:
