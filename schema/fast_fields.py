@@ -12,7 +12,7 @@ function is called with the same values; anything outside those conditions keeps
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
@@ -30,11 +30,36 @@ GraphQLResolveInfo = _GraphQLResolveInfo[Any]
 
 
 class Leaf(NamedTuple):
-    """A field the executor may complete inline: a scalar or enum from a resolver that ignores `info`."""
+    """A field the executor may complete inline: a scalar or enum from a resolver that ignores `info`
+    or reads only `info.context` (see `context_only`)."""
 
     resolve: Resolver
     type: GraphQLLeafType
     non_null: bool
+    needs_context: bool
+
+
+class ContextOnlyInfo:
+    """What an inline `context_only` resolver gets as its raw info: the request's context, nothing else."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+
+
+_CONTEXT_ONLY: set[Callable[..., Any]] = set()
+
+
+def context_only(function: Resolver) -> Resolver:
+    """Declare that a resolver reads nothing of its `info` but `info.context`.
+
+    The executor may then complete the field inline, handing it an info that carries only the
+    context. Put it under `@strawberry.field`. A resolver that may return an awaitable is fine: the
+    executor then lets graphql-core complete that field as usual.
+    """
+    _CONTEXT_ONLY.add(function)
+    return function
 
 
 # Per object type, its inline-completable fields by name; filled by install_fast_resolvers.
@@ -70,12 +95,19 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
         inline: dict[str, Any] = {}
         general: GroupedFieldSet = {}
+        context_info = ContextOnlyInfo(self.context_value)
         for response_name, details in grouped_field_set.items():
             leaf = leaves.get(details[0].node.name.value)
             if leaf is not None:
                 try:
-                    value = leaf.resolve(source_value, None)
-                    if value is not None:
+                    value = leaf.resolve(source_value, context_info if leaf.needs_context else None)
+                    if self.is_awaitable(value):
+                        # Not at hand yet: graphql-core calls the resolver again and awaits its answer
+                        # (the loads it asked for are cached, so they are not asked twice).
+                        if isinstance(value, Coroutine):
+                            value.close()
+                        value = Undefined
+                    elif value is not None:
                         value = leaf.type.coerce_output_value(value)
                 except Exception:  # graphql-core's path reports it, located, as a field error
                     value = Undefined
@@ -137,13 +169,18 @@ def _direct_call(schema: strawberry.Schema, field: StrawberryField) -> Resolver 
             kwargs[info_parameter.name] = info_class(_raw_info=info, _field=field)
         return function(source, **kwargs) if pass_self else function(**kwargs)
 
-    if info_parameter is None and not resolver.is_async:
-        _INFO_FREE.add(general)
+    if not resolver.is_async:
+        if info_parameter is None:
+            _INFO_FREE.add(general)
+        elif function in _CONTEXT_ONLY:
+            _CONTEXT_READERS.add(general)
     return general
 
 
 # The rewired resolvers that never look at `info`: safe to call with none (FastExecutionContext).
 _INFO_FREE: set[Resolver] = set()
+# The rewired resolvers declared `context_only`.
+_CONTEXT_READERS: set[Resolver] = set()
 
 
 def install_fast_resolvers(schema: strawberry.Schema) -> int:
@@ -169,8 +206,10 @@ def install_fast_resolvers(schema: strawberry.Schema) -> int:
             rewired += 1
             named = graphql_field.type.of_type if isinstance(graphql_field.type, GraphQLNonNull) else graphql_field.type
             info_free = field.is_basic_field or fast in _INFO_FREE
-            if info_free and not graphql_field.args and is_leaf_type(named):
-                leaf = Leaf(fast, named, isinstance(graphql_field.type, GraphQLNonNull))  # type: ignore[arg-type]
+            needs_context = fast in _CONTEXT_READERS
+            if (info_free or needs_context) and not graphql_field.args and is_leaf_type(named):
+                non_null = isinstance(graphql_field.type, GraphQLNonNull)
+                leaf = Leaf(fast, named, non_null, needs_context)  # type: ignore[arg-type]
                 _LEAVES.setdefault(graphql_type, {})[field_name] = leaf
     schema.execution_context_class = FastExecutionContext  # type: ignore[assignment]
     return rewired

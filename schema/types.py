@@ -33,6 +33,7 @@ from schema.enums import (
     TrackingFrequency,
     Visibility,
 )
+from schema.fast_fields import context_only
 from schema.ids import to_global_id
 from schema.loaders import soon
 from schema.pagination import encode_cursor, page
@@ -271,6 +272,7 @@ class ObjectiveType(Node):
         return soon(info.context.loaders.key_results_by_objective, root.id)  # type: ignore[arg-type]
 
     @strawberry.field
+    @context_only
     def progress(self, root: strawberry.Parent[models.Objective], info: Ctx) -> float:
         return figure_fields.objective_progress_soon(info, root)
 
@@ -281,10 +283,12 @@ class ObjectiveType(Node):
         return await aligned_progress(info, root)
 
     @strawberry.field
+    @context_only
     def health(self, root: strawberry.Parent[models.Objective], info: Ctx) -> Health:
         return figure_fields.objective_health_soon(info, root)  # type: ignore[return-value]
 
     @strawberry.field
+    @context_only
     def color(self, root: strawberry.Parent[models.Objective], info: Ctx) -> Color:
         return figure_fields.objective_color_soon(info, root)  # type: ignore[return-value]
 
@@ -416,18 +420,22 @@ class KeyResultType(Node):
         return figures.counter_metric_worse(root)
 
     @strawberry.field
+    @context_only
     def health(self, root: strawberry.Parent[models.KeyResult], info: Ctx) -> Health:
         return figure_fields.key_result_health_soon(info, root)  # type: ignore[return-value]
 
     @strawberry.field
+    @context_only
     def color(self, root: strawberry.Parent[models.KeyResult], info: Ctx) -> Color:
         return figure_fields.key_result_color_soon(info, root)  # type: ignore[return-value]
 
     @strawberry.field
+    @context_only
     def projected_value(self, root: strawberry.Parent[models.KeyResult], info: Ctx) -> float | None:
         return figure_fields.projected_value_soon(info, root)
 
     @strawberry.field
+    @context_only
     def projected_completion_on(self, root: strawberry.Parent[models.KeyResult], info: Ctx) -> dt.date | None:
         return figure_fields.projected_completion_soon(info, root)
 
