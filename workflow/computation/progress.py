@@ -69,11 +69,12 @@ def target_of(kr: KeyResult) -> float:
 
 
 def current_value(kr: KeyResult) -> float | None:
-    if kr.checkin_count == 0:
+    count = kr.checkin_count
+    if count == 0:
         return None
     match kr.rollup:
         case Rollup.AVERAGE:
-            return kr.value_sum / kr.checkin_count
+            return kr.value_sum / count
         case Rollup.SUM:
             return kr.value_sum
         case Rollup.MAX:
@@ -89,12 +90,16 @@ def raw_progress(kr: KeyResult) -> float:
     current = current_value(kr)
     if current is None:
         return 0.0
-    target = target_of(kr)
-    span = target - kr.start_value
+    # Each column read once: on a whole-company tree this runs for every key result, and an ORM
+    # attribute read costs more than the arithmetic.
+    start, direction = kr.start_value, kr.direction
+    found = target_from(start, kr.target_value, kr.lift_value, kr.calculation_type, direction)
+    target = kr.target_value if found is None else found
+    span = target - start
     if span == 0:
-        reached = current >= target if kr.direction == Direction.INCREASE else current <= target
+        reached = current >= target if direction == Direction.INCREASE else current <= target
         return 1.0 if reached else 0.0
-    return (current - kr.start_value) / span
+    return (current - start) / span
 
 
 def progress(kr: KeyResult) -> float:
