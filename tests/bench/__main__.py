@@ -23,8 +23,8 @@ from tests.bench.figures import Bench, Figure
 from tests.bench.generator import generate
 from tests.bench.harness import ROOT, BenchError, Call, Client, ServerProcess
 
-# In the order they run: the tree first on a fresh server so its peak memory is the tree's; the
-# check-ins last because they write.
+# In the order they run; the check-ins last because they write. (tree_peak_mb restarts the server
+# so that its peak memory is the tree's alone.)
 FIGURES: dict[str, Callable[[Bench], Figure]] = {
     "tree_vs_floor": figures.tree_vs_floor,
     "tree_scale": figures.tree_scale,

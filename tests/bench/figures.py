@@ -53,7 +53,12 @@ class Bench:
     credentials: Credentials
     server: ServerProcess
     client: Client
-    tree_served: bool = False
+
+    @property
+    def tree_rounds(self) -> int:
+        """A whole-company tree takes seconds per request: three rounds keep `make bench` under ten
+        minutes on both engines."""
+        return min(self.rounds, 3)
 
     @property
     def main(self) -> GeneratedOrg:
@@ -120,8 +125,7 @@ def tree_vs_floor(bench: Bench) -> Figure:
         mismatch = _compare_answers(bench, ours, floor)
     except BenchError as error:
         return bench.failed("tree_vs_floor", what, unit, target, str(error))
-    a, b = alternate(bench.rounds, _timed(bench.client, ours), _timed(bench.client, floor))
-    bench.tree_served = True
+    a, b = alternate(bench.tree_rounds, _timed(bench.client, ours), _timed(bench.client, floor))
     ratio = a / b
     return bench.figure(
         "tree_vs_floor",
@@ -138,19 +142,22 @@ def tree_vs_floor(bench: Bench) -> Figure:
 
 
 def tree_peak_mb(bench: Bench) -> Figure:
-    """Read right after the tree figures on a freshly started server: its peak is the tree's."""
-    if not bench.tree_served:
-        return bench.failed("tree_peak_mb", "peak RSS serving the tree", "MB", "<= 400 MB", "the tree was not served")
+    """Peak RSS of a freshly started server whose only request is the whole-cycle tree.
+
+    Fresh, because memory a process has touched stays in its RSS: read after the floor's requests,
+    the peak would be the tree's plus the floor's.
+    """
+    what, unit, target = "peak RSS of a fresh server serving the whole-cycle tree", "MB", "<= 400 MB"
+    ours, _ = _tree_calls(bench, bench.main)
+    try:
+        bench.server.stop()
+        bench.server.start()
+        bench.client.send(ours)
+    except BenchError as error:
+        return bench.failed("tree_peak_mb", what, unit, target, str(error))
     peak = bench.server.peak_rss_mb()
     return bench.figure(
-        "tree_peak_mb",
-        "peak RSS of the server serving the whole-cycle tree",
-        "MB",
-        "<= 400 MB",
-        value=peak,
-        comparison=400.0,
-        ratio=peak / 400.0,
-        passed=peak <= 400.0,
+        "tree_peak_mb", what, unit, target, value=peak, comparison=400.0, ratio=peak / 400.0, passed=peak <= 400.0
     )
 
 
@@ -168,7 +175,7 @@ def tree_scale(bench: Bench) -> Figure:
     def small_time() -> float:
         return statistics.median(bench.client.send(small)[0] for _ in range(5))
 
-    a, b = alternate(bench.rounds, _timed(bench.client, big), small_time)
+    a, b = alternate(bench.tree_rounds, _timed(bench.client, big), small_time)
     ratio = a / (10 * b)
     return bench.figure(
         "tree_scale",
@@ -297,6 +304,9 @@ def checkin_scale(bench: Bench) -> Figure:
 def statements_per_request(bench: Bench) -> Figure:
     what, unit, target = "SQL statements per request (tree, dashboard) at N and N/10 objectives", "statements", "equal"
     counts: dict[str, int] = {}
+    # Requests the previous throughput figure left in flight finish first; counted, they would be
+    # charged to the first request measured here.
+    time.sleep(1.0)
     try:
         for label in ("main", "tenth"):
             org = bench.dataset.org(label)
@@ -342,7 +352,9 @@ def dashboard_vs_postgraphile(bench: Bench) -> Figure:
     ours = bench.graphql(
         queries.DASHBOARD_LATEST,
         {"teamId": _gid("Team", org.leaf_team_id), "cycleId": _gid("Cycle", org.cycle_id)},
-        org.member_email,
+        # The peer applies no visibility rules; an exec sees the whole organization, so both
+        # answers hold the same objectives (ours still runs the visibility predicate).
+        org.exec_email,
     )
     theirs = Call(
         "/graphql",
