@@ -83,3 +83,39 @@ async def test_the_fast_path_answers_exactly_as_strawberry_does(session: AsyncSe
     assert answered == expected
     # Same keys in the same order: leaves completed inline keep their place in the selection.
     assert json.dumps(answered) == json.dumps(expected)
+
+
+@strawberry.type
+class Gadget:
+    name: str
+    size: int | None
+
+    @strawberry.field
+    def broken(self) -> int:
+        raise ValueError("the gauge is broken")
+
+    @strawberry.field
+    def label(self) -> str:
+        return f"{self.name}:{self.size}"
+
+
+@strawberry.type
+class GadgetQuery:
+    @strawberry.field
+    def gadgets(self) -> list[Gadget | None]:
+        # The second breaks a non-null field: graphql-core nulls the whole item and reports where.
+        return [Gadget(name="a", size=1), Gadget(name=None, size=None), Gadget(name="c", size=None)]  # type: ignore[arg-type]
+
+
+async def test_inline_leaves_report_errors_and_nulls_exactly_as_graphql_core_does() -> None:
+    query = "{ gadgets { label name size } again: gadgets { size broken } }"
+    slow = strawberry.Schema(query=GadgetQuery)
+    fast = strawberry.Schema(query=GadgetQuery)
+    install_fast_resolvers(fast)
+    expected = await slow.execute(query)
+    answered = await fast.execute(query)
+    assert json.dumps(answered.data) == json.dumps(expected.data)
+    assert expected.data is not None
+    assert expected.data["gadgets"][1] is None
+    assert [(e.message, e.path) for e in answered.errors or []] == [(e.message, e.path) for e in expected.errors or []]
+    assert any(e.message == "the gauge is broken" for e in answered.errors or [])
