@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
 from schema.ids import to_global_id
 from tests.fixtures.api import Api
 from tests.fixtures.database import TransactionalDatabase, count_statements
 from tests.fixtures.factories import Factory
 from tests.schema.workflow_ops import ADD_COMMENT, ADD_INITIATIVE, OBJECTIVE, RECORD_CHECK_IN, kinds_seen, ok, refused
+from workflow import models
 from workflow.enums import CyclePhase, ObjectiveStatus, Role, Rollup, TeamRole, Visibility
 
 
@@ -107,3 +110,30 @@ async def test_initiatives_and_comments(api: Api, factory: Factory) -> None:
         "node"
     ]
     assert node["comments"] == [{"body": "Looks right.", "author": {"name": "Gil"}}]
+
+
+async def test_a_mention_notifies_colleagues_who_may_see_the_objective(api: Api, factory: Factory) -> None:
+    org = await factory.organization()
+    growth = await factory.team(org, "Growth")
+    sales = await factory.team(org, "Sales")
+    author = await factory.user(org, name="Ann", teams={growth: TeamRole.MEMBER})
+    teammate = await factory.user(org, name="Tom", teams={growth: TeamRole.MEMBER})
+    outsider = await factory.user(org, name="Out", teams={sales: TeamRole.MEMBER})
+    cycle = await factory.cycle(org, phase=CyclePhase.ACTIVE)
+    objective = await factory.objective(cycle, growth, status=ObjectiveStatus.ACTIVE, visibility=Visibility.TEAM)
+    oid = to_global_id("Objective", objective.id)
+    local = teammate.email.split("@")[0]
+    body = f"@{local} and @{outsider.email} please look; mail me at {author.email}"
+    await ok(api, ADD_COMMENT, {"subjectId": oid, "body": body}, author)
+
+    query = "{ notifications(first: 10) { edges { node { kind message subject { id } } } } }"
+    for_teammate = (await api(query, as_=teammate))["notifications"]["edges"]
+    assert [(e["node"]["kind"], e["node"]["subject"]["id"]) for e in for_teammate] == [("mentioned", oid)]
+    assert "Ann mentioned you" in for_teammate[0]["node"]["message"]
+    # The outsider cannot see a TEAM objective of Growth: being named must not even create a notification.
+    assert (await api(query, as_=outsider))["notifications"]["edges"] == []
+    stored = await factory.session.scalar(
+        select(func.count()).select_from(models.Notification).where(models.Notification.user_id == outsider.id)
+    )
+    assert stored == 0
+    assert (await api(query, as_=author))["notifications"]["edges"] == []
