@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -33,15 +32,6 @@ from workflow.services.proposals import KeyResultChangeDraft, ProposalDraft, cre
 from workflow.viewer import Viewer, load_viewer
 
 T = TypeVar("T")
-
-# Known open: the request's session is opened DEFERRED by the viewer lookup before a mutation asks
-# for a write session, so on SQLite two concurrent mutations collide on the snapshot ("database is
-# locked") instead of queueing. The service-level races below pass on both engines.
-SQLITE_HTTP_RACE = pytest.mark.xfail(
-    condition=not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="server/graphql_view.py: mutations run in a DEFERRED SQLite transaction",
-    strict=False,
-)
 
 
 @dataclass
@@ -146,7 +136,6 @@ async def test_two_approvals_at_once_apply_the_proposal_once(database: Database,
     await assert_applied_once(database, world)
 
 
-@SQLITE_HTTP_RACE
 async def test_two_approvals_over_http_at_once(database: Database, settings: Settings, world: World) -> None:
     app = create_app(settings, database)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
@@ -183,7 +172,6 @@ async def test_two_check_ins_with_one_idempotency_key_store_one(database: Databa
         assert (kr.checkin_count, kr.value_sum) == (1, 42.0)  # folded into the aggregates once
 
 
-@SQLITE_HTTP_RACE
 async def test_two_check_ins_over_http_with_one_key(database: Database, settings: Settings, world: World) -> None:
     app = create_app(settings, database)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
