@@ -27,6 +27,9 @@ from workflow.viewer import Viewer
 
 UNDER_NEGOTIATION = (ObjectiveStatus.DRAFT, ObjectiveStatus.IN_REVIEW)
 LIVE_OR_LATER = (ObjectiveStatus.ACTIVE, ObjectiveStatus.COMPLETED)
+# One alias for every predicate: building an alias populates its column collection, which cost more
+# than the one-row statement the predicate filters. It only ever appears inside its own sub-select.
+_PARENT = aliased(Objective, name="parent_objective")
 
 
 def _planning_cycles(viewer: Viewer) -> Select[Any]:
@@ -60,7 +63,7 @@ def objective_visible(viewer: Viewer) -> ColumnElement[bool]:
         )
 
     party = or_(Objective.author_id == viewer.user_id, _owned_by_viewer(Objective, viewer))
-    parent = aliased(Objective)
+    parent = _PARENT
     # Whoever owns the parent objective approves what aligns under it (see workflow.permissions).
     approver = Objective.parent_id.in_(
         select(parent.id).where(parent.organization_id == viewer.organization_id, _owned_by_viewer(parent, viewer))

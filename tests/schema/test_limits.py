@@ -160,3 +160,27 @@ async def test_query_text_size_is_bounded(
     assert ok.json()["data"]["viewer"]["id"]
     assert too_long.status_code == 413
     assert _messages(too_long) == [f"The query is longer than {settings.max_query_bytes} bytes."]
+
+
+async def test_a_repeated_document_is_validated_once(
+    settings: Settings, test_db: TransactionalDatabase, member: models.User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Validation is cached across requests: the limit rules are the same classes every time, so the
+    cache key (schema, document, rules) repeats. A per-request rule class revalidated every request."""
+    import strawberry.schema.schema as strawberry_schema
+
+    validated: list[str] = []
+    real_validate = strawberry_schema.validate
+
+    def counting_validate(schema, document, rules):  # type: ignore[no-untyped-def]
+        validated.append(document.loc.source.body if document.loc else "")
+        return real_validate(schema, document, rules)
+
+    monkeypatch.setattr(strawberry_schema, "validate", counting_validate)
+    # A text no other test sends, so the process-wide caches start cold for it.
+    query = "query ValidatedOnce { viewer { id name } }"
+    async with app_client(settings, test_db) as client:
+        for _ in range(3):
+            response = await client.post("/graphql", json={"query": query}, headers=bearer(member))
+            assert response.json()["data"]["viewer"]["id"]
+    assert validated.count(query) == 1
