@@ -73,8 +73,15 @@ def migrate() -> None:
     show_default=True,
     help="The OIDC issuer the demo people sign in through.",
 )
-def demo(issuer: str) -> None:
-    """Seed the demo organization (idempotent)."""
+@click.option(
+    "--objectives",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Also seed a large organization of this many objectives (a team per 50, 4 key results each, "
+    "25 check-ins per key result).",
+)
+def demo(issuer: str, objectives: int | None) -> None:
+    """Seed the demo organization (idempotent), and a large one with --objectives."""
     from server.database import Database
     from workflow.demo import seed_demo
 
@@ -90,6 +97,27 @@ def demo(issuer: str) -> None:
             await database.dispose()
 
     click.echo(f"demo organization ready: {run_async(seed)}")
+    if objectives is not None:
+        _seed_large_demo(settings.database_url, issuer.rstrip("/"), objectives)
+
+
+def _seed_large_demo(url: str, issuer: str, objectives: int) -> None:
+    from server.synthesis import add_organizations, large_demo_spec, organization_named, progress_total
+
+    spec = large_demo_spec(objectives, issuer)
+    existing = organization_named(url, spec.name)
+    if existing is not None:
+        # One large organization only: a second would claim the same email domain and sign-in subjects.
+        click.echo(f"large demo organization already there: {spec.name} ({existing[1]:,} objectives); nothing added")
+        return
+    label = f"Seeding {spec.name}: {objectives:,} objectives"
+    # On stderr like every progress bar of the CLI: stdout keeps the one-line results.
+    with click.progressbar(length=progress_total([spec]), label=label, file=sys.stderr) as bar:
+        [org] = add_organizations(url, [spec], progress=bar.update)
+    click.echo(
+        f"large demo organization ready: {spec.name} ({org.objective_count:,} objectives, {org.team_count} teams, "
+        f"{org.key_result_count:,} key results, {org.check_in_count:,} check-ins); sign in as {org.exec_email}"
+    )
 
 
 @main.command()

@@ -1,4 +1,5 @@
-"""The `okr` command line, run as a real subprocess against a fresh SQLite file."""
+"""The `okr` command line, run as a real subprocess against a fresh SQLite file (and, for the large
+demo organization, against PostgreSQL too when the suite runs there)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,31 @@ import os
 import sqlite3
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
+import psycopg
 import pytest
+from sqlalchemy import create_engine, text
+
+from server.app import create_app
+from server.cli import DEMO_ISSUER_FALLBACK
+from server.database import Database, sync_url
+from server.migrations import migrate
+from server.settings import Settings, _database_url
+from server.synthesis import (
+    LARGE_DEMO_DOMAIN,
+    LARGE_DEMO_ORGANIZATION,
+    add_organizations,
+    large_demo_spec,
+    progress_total,
+    row_count,
+)
+from tests.fixtures.oidc import OidcProvider, oidc_provider  # noqa: F401  (fixture)
+from tests.server.test_auth_signin import authorize
+from workflow.demo import DEMO_ORGANIZATION
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,3 +114,152 @@ def test_production_requires_a_secret_key(cli_env: dict[str, str]) -> None:
     result = okr("migrate", env={**cli_env, "OKR_ENV": "production"})
     assert result.returncode != 0
     assert "OKR_SECRET_KEY" in result.stderr
+
+
+@pytest.fixture
+def seed_db(cli_env: dict[str, str]) -> Iterator[tuple[dict[str, str], str]]:
+    """The CLI's environment and the URL of the database it fills: on PostgreSQL, when the suite runs
+    there, a scratch database of its own (the seeding commits, so the suite's database stays out of it)."""
+    raw = os.environ.get("DATABASE_URL", "")
+    if not raw.startswith("postgres"):
+        yield cli_env, _database_url(cli_env)
+        return
+    suite = _database_url({"DATABASE_URL": raw})
+    name = f"okr_cli_{uuid.uuid4().hex[:8]}"
+    admin = suite.replace("postgresql+psycopg", "postgresql").rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = suite.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield {**cli_env, "DATABASE_URL": url}, url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+TENANT_TABLES = ("memberships", "teams", "team_members", "cycles", "objectives", "key_results", "check_ins")
+
+
+def rows_by_organization(url: str) -> dict[str, dict[str, int]]:
+    """Row counts per organization name and table."""
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as conn:
+            names: dict[int, str] = dict(conn.execute(text("select id, name from organizations")).tuples().all())
+            counts: dict[str, dict[str, int]] = {name: dict.fromkeys(TENANT_TABLES, 0) for name in names.values()}
+            for table in TENANT_TABLES:
+                grouped = conn.execute(text(f"select organization_id, count(*) from {table} group by organization_id"))
+                for org_id, count in grouped.tuples():
+                    counts[names[org_id]][table] = count
+            return counts
+    finally:
+        engine.dispose()
+
+
+def test_demo_objectives_adds_one_large_organization_once(seed_db: tuple[dict[str, str], str]) -> None:
+    env, url = seed_db
+    assert okr("migrate", env=env).returncode == 0
+    assert okr("demo", env=env).returncode == 0
+    demo_before = rows_by_organization(url)[DEMO_ORGANIZATION]
+
+    seeded = okr("demo", "--objectives", "200", env=env)
+    assert seeded.returncode == 0, seeded.stderr
+    assert f"Seeding {LARGE_DEMO_ORGANIZATION}: 200 objectives" in seeded.stderr
+    assert f"ceo@{LARGE_DEMO_DOMAIN}" in seeded.stdout
+    counts = rows_by_organization(url)
+    assert set(counts) == {DEMO_ORGANIZATION, LARGE_DEMO_ORGANIZATION}
+    assert counts[DEMO_ORGANIZATION] == demo_before
+    # 12 teams (the floor below 600 objectives) of 5, an admin and two execs; 4 key results each, 25 check-ins each.
+    assert counts[LARGE_DEMO_ORGANIZATION] == {
+        "memberships": 63,
+        "teams": 12,
+        "team_members": 60,
+        "cycles": 1,
+        "objectives": 200,
+        "key_results": 800,
+        "check_ins": 20_000,
+    }
+    engine = create_engine(sync_url(url))
+    with engine.connect() as conn:
+        people = conn.execute(
+            text(
+                "select u.issuer, u.subject, u.email from users u join memberships m on m.user_id = u.id "
+                "join organizations o on o.id = m.organization_id where o.name = :name"
+            ),
+            {"name": LARGE_DEMO_ORGANIZATION},
+        ).all()
+    engine.dispose()
+    assert {issuer for issuer, _, _ in people} == {DEMO_ISSUER_FALLBACK}
+    assert all(email.endswith(f"@{LARGE_DEMO_DOMAIN}") and subject == email for _, subject, email in people)
+    assert len({subject for _, subject, _ in people}) == 63
+
+    again = okr("demo", "--objectives", "200", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "already there" in again.stdout
+    assert "Seeding" not in again.stderr
+    assert rows_by_organization(url) == counts
+
+    # The server's own inserts continue after the seeded ids (PostgreSQL's sequences were moved past them).
+    created = okr(
+        "org", "create", "--name", "Initech", "--domain", "initech.test", "--admin-email", "bill@initech.test", env=env
+    )
+    assert created.returncode == 0, created.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "many"])
+def test_demo_refuses_a_bad_objective_count(cli_env: dict[str, str], value: str) -> None:
+    result = okr("demo", "--objectives", value, env=cli_env)
+    assert result.returncode == 2
+    assert "Invalid value for '--objectives'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("objectives", [1, 2, 7, 120])
+def test_progress_adds_up_to_the_total_announced(seed_db: tuple[dict[str, str], str], objectives: int) -> None:
+    _, url = seed_db
+    migrate(url)
+    spec = large_demo_spec(objectives, DEMO_ISSUER_FALLBACK)
+    steps: list[int] = []
+    [org] = add_organizations(url, [spec], progress=steps.append)
+    assert sum(steps) == progress_total([spec]) == 2 * row_count(spec)
+    assert (org.objective_count, org.key_result_count, org.check_in_count) == (
+        objectives,
+        objectives * 4,
+        objectives * 100,
+    )
+    assert rows_by_organization(url)[spec.name]["objectives"] == objectives
+
+
+async def test_large_demo_people_sign_in_and_see_their_organization(
+    seed_db: tuple[dict[str, str], str],
+    oidc_provider: OidcProvider,  # noqa: F811
+) -> None:
+    env, url = seed_db
+    assert okr("migrate", env=env).returncode == 0
+    seeded = okr("demo", "--issuer", oidc_provider.url, "--objectives", "200", env=env)
+    assert seeded.returncode == 0, seeded.stderr
+    settings = Settings(
+        database_url=url,
+        env="production",
+        secret_key="large-demo-secret-0123456789",
+        public_url="http://testserver",
+        oidc_issuer=oidc_provider.url,
+        oidc_client_id="okr-test-client",
+        oidc_client_secret="okr-test-secret",
+        scheduler_enabled=False,
+    )
+    database = Database(url)
+    try:
+        app = create_app(settings, database)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as browser:
+            # The provider knows nothing about this subject; the seeded user and membership are enough.
+            done = await browser.get(await authorize(browser, f"ceo@{LARGE_DEMO_DOMAIN}"))
+            assert done.status_code == 303
+            query = "{ viewer { email role } objectives(first: 5) { totalCount edges { node { title } } } }"
+            answer = (await browser.post("/graphql", json={"query": query})).json()
+    finally:
+        await database.dispose()
+    assert "errors" not in answer, answer
+    assert answer["data"]["viewer"] == {"email": f"ceo@{LARGE_DEMO_DOMAIN}", "role": "EXEC"}
+    assert answer["data"]["objectives"]["totalCount"] == 200
+    assert len(answer["data"]["objectives"]["edges"]) == 5
