@@ -39,6 +39,8 @@ class Context:
     services: dict[str, Any] = field(default_factory=dict)
     _session: AsyncSession | None = None
     _write: bool = False
+    # Mutations of this request whose work is in the transaction (schema/mutations/runner.py).
+    mutations_applied: int = 0
     _loaders: Loaders | None = None
 
     @property

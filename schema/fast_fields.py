@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from typing import Any, NamedTuple
-from weakref import WeakKeyDictionary
 
 import strawberry
 from graphql import GraphQLLeafType, GraphQLNonNull, GraphQLObjectType, Undefined, is_leaf_type
@@ -62,8 +61,11 @@ def context_only(function: Resolver) -> Resolver:
     return function
 
 
-# Per object type, its inline-completable fields by name; filled by install_fast_resolvers.
-_LEAVES: WeakKeyDictionary[GraphQLObjectType, dict[str, Leaf]] = WeakKeyDictionary()
+# The key, in an object type's `extensions`, of its inline-completable fields by name (filled by
+# install_fast_resolvers). Kept on the type itself: a lookup per object completed must be a plain
+# attribute and dict read (a WeakKeyDictionary lookup, which builds a weak reference per call, was a
+# twelfth of a dashboard request).
+LEAVES_KEY = "okr_inline_leaves"
 
 
 def _passthrough(source: Any, info: Any) -> Any:
@@ -71,7 +73,8 @@ def _passthrough(source: Any, info: Any) -> Any:
 
 
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor, completing plain leaf fields inline.
+    """graphql-core's executor, completing plain leaf fields inline (a mixin: install_fast_resolvers
+    puts it in front of the schema's own execution context class).
 
     For every field graphql-core builds a response path, a resolve-info object and walks its
     completion dispatch; for a scalar read off the parent that is most of the field's cost, and a
@@ -89,7 +92,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> AwaitableOrValue[dict[str, Any]]:
-        leaves = _LEAVES.get(parent_type)
+        leaves: dict[str, Leaf] | None = parent_type.extensions.get(LEAVES_KEY)
         manager = self.middleware_manager
         if not leaves or (manager is not None and manager.get_field_resolver(_passthrough) is not _passthrough):
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
@@ -210,6 +213,11 @@ def install_fast_resolvers(schema: strawberry.Schema) -> int:
             if (info_free or needs_context) and not graphql_field.args and is_leaf_type(named):
                 non_null = isinstance(graphql_field.type, GraphQLNonNull)
                 leaf = Leaf(fast, named, non_null, needs_context)  # type: ignore[arg-type]
-                _LEAVES.setdefault(graphql_type, {})[field_name] = leaf
-    schema.execution_context_class = FastExecutionContext  # type: ignore[assignment]
+                graphql_type.extensions.setdefault(LEAVES_KEY, {})[field_name] = leaf
+    configured = schema.execution_context_class
+    if not issubclass(configured, FastExecutionContext):
+        # Keep what the schema's own context class adds (schema.limits.SettledExecutionContext).
+        schema.execution_context_class = type(  # type: ignore[assignment]
+            f"Fast{configured.__name__}", (FastExecutionContext, configured), {}
+        )
     return rewired

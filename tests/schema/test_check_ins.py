@@ -137,3 +137,32 @@ async def test_a_mention_notifies_colleagues_who_may_see_the_objective(api: Api,
     )
     assert stored == 0
     assert (await api(query, as_=author))["notifications"]["edges"] == []
+
+
+TWO_CHECK_INS = """
+mutation($first: CheckInInput!, $second: CheckInInput!) {
+  first: recordCheckIn(input: $first) { checkIn { id } userErrors { code } }
+  second: recordCheckIn(input: $second) { checkIn { id } userErrors { code } }
+}
+"""
+
+
+async def test_each_mutation_of_a_document_stands_or_falls_alone(api: Api, factory: Factory) -> None:
+    """The first mutation of a request runs without a savepoint; a refusal, first or later, must
+    still undo only its own work."""
+    org = await factory.organization()
+    team = await factory.team(org)
+    member = await factory.user(org, teams={team: TeamRole.MEMBER})
+    cycle = await factory.cycle(org, phase=CyclePhase.ACTIVE)
+    kr = await factory.key_result(await factory.objective(cycle, team, status=ObjectiveStatus.ACTIVE))
+    good = {"keyResultId": to_global_id("KeyResult", kr.id), "value": 5, "measuredAt": "2026-11-01T10:00:00Z"}
+    bad = {**good, "confidence": 1.5}
+    for first, second, stored_by in ((good, bad, "first"), (bad, good, "second")):
+        data = await api(TWO_CHECK_INS, {"first": first, "second": second}, as_=member)
+        refused_by = "second" if stored_by == "first" else "first"
+        assert data[refused_by] == {"checkIn": None, "userErrors": [{"code": "VALIDATION"}]}
+        assert data[stored_by]["userErrors"] == [] and data[stored_by]["checkIn"]["id"]
+    stored = await factory.session.scalar(
+        select(func.count()).select_from(models.CheckIn).where(models.CheckIn.key_result_id == kr.id)
+    )
+    assert stored == 2

@@ -184,3 +184,24 @@ async def test_two_check_ins_over_http_with_one_key(database: Database, settings
     assert len(ids) == 1
     stored = select(models.CheckIn).where(models.CheckIn.key_result_id == world.kr_id)
     assert await _count(database, stored) == 1
+
+
+async def test_concurrent_check_ins_on_one_key_result_all_count(database: Database, world: World) -> None:
+    """No lock is taken up front; the one-statement fold must still lose no update."""
+    values = [3.0, 5.0, 8.0, 13.0]
+
+    def check_in(value: float) -> Callable[[AsyncSession], Awaitable[int]]:
+        async def run(session: AsyncSession) -> int:
+            draft = CheckInDraft(key_result_id=world.kr_id, value=value)
+            stored, _ = await record_check_in(session, await _viewer(session, world, world.member), draft)
+            return stored.id
+
+        return run
+
+    ids = await at_once(database, *(check_in(v) for v in values))
+    assert len(set(ids)) == len(values)
+    async with database.session() as session:
+        kr = await session.get(models.KeyResult, world.kr_id)
+        assert kr is not None
+        assert (kr.checkin_count, kr.value_sum, kr.value_min, kr.value_max) == (4, 29.0, 3.0, 13.0)
+        assert kr.fit_count == 4

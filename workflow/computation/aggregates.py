@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
+
+from sqlalchemy import case, or_
 
 from workflow.computation.progress import day_offset
 from workflow.models import Cycle, KeyResult
@@ -32,3 +35,28 @@ def reset_aggregates(kr: KeyResult) -> None:
     kr.last_measured_at = None
     kr.fit_count = 0
     kr.fit_sum_t = kr.fit_sum_tt = kr.fit_sum_v = kr.fit_sum_tv = 0.0
+
+
+def fold_check_in_values(cycle: Cycle, value: float, measured_at: dt.datetime) -> dict[str, Any]:
+    """`fold_check_in` as the SET clause of one UPDATE of the key result's row.
+
+    Every right-hand side reads the row as it was before the statement (SQL's rule on both
+    engines), so concurrent check-ins on one key result each add their share without a lock taken
+    up front: the row is locked only from this statement to the commit.
+    """
+    kr = KeyResult
+    t = day_offset(cycle, measured_at)
+    latest = or_(kr.last_measured_at.is_(None), kr.last_measured_at <= measured_at)
+    return {
+        "checkin_count": kr.checkin_count + 1,
+        "value_sum": kr.value_sum + value,
+        "value_min": case((or_(kr.value_min.is_(None), kr.value_min > value), value), else_=kr.value_min),
+        "value_max": case((or_(kr.value_max.is_(None), kr.value_max < value), value), else_=kr.value_max),
+        "last_value": case((latest, value), else_=kr.last_value),
+        "last_measured_at": case((latest, measured_at), else_=kr.last_measured_at),
+        "fit_count": kr.fit_count + 1,
+        "fit_sum_t": kr.fit_sum_t + t,
+        "fit_sum_tt": kr.fit_sum_tt + t * t,
+        "fit_sum_v": kr.fit_sum_v + value,
+        "fit_sum_tv": kr.fit_sum_tv + t * value,
+    }

@@ -11,13 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflow import models, permissions
-from workflow.computation.aggregates import fold_check_in
+from workflow.computation.aggregates import fold_check_in_values
 from workflow.computation.progress import current_value
 from workflow.enums import CyclePhase, ObjectiveStatus
-from workflow.errors import DomainError, ErrorCode, Forbidden, ValidationFailed
+from workflow.errors import DomainError, ErrorCode, Forbidden, NotFound, ValidationFailed
 from workflow.services.events import change, record_event
-from workflow.services.key_results import load_key_result
-from workflow.services.objectives import load_cycle
+from workflow.services.key_results import load_key_result_in_cycle
 from workflow.viewer import Viewer
 
 NOTE_MAX = 10_000
@@ -56,14 +55,30 @@ def _validate(draft: CheckInDraft) -> None:
         raise ValidationFailed("Give measuredAt with a time zone.", "input.measuredAt")
 
 
+async def _insert_once(session: AsyncSession, check_in: models.CheckIn) -> models.CheckIn:
+    """The check-in, or the one a concurrent retry with the same idempotency key committed first."""
+    try:
+        async with session.begin_nested():
+            session.add(check_in)
+            await session.flush()
+    except IntegrityError:
+        assert check_in.idempotency_key is not None
+        seen = await _by_key(session, check_in.key_result_id, check_in.idempotency_key)
+        if seen is None:
+            raise
+        return seen
+    return check_in
+
+
 async def record_check_in(
     session: AsyncSession, viewer: Viewer, draft: CheckInDraft
 ) -> tuple[models.CheckIn, models.KeyResult]:
     """The check-in and its key result. A key seen before returns the first check-in unchanged."""
     _validate(draft)
-    # The row lock serializes check-ins per key result, so the aggregates never lose an update.
-    kr, objective = await load_key_result(
-        session, viewer, draft.key_result_id, lock=True, field_name="input.keyResultId"
+    # No lock up front: the aggregates are folded by one UPDATE (fold_check_in_values), which locks
+    # the row only from there to the commit, so check-ins on one key result queue for that long alone.
+    kr, objective, cycle = await load_key_result_in_cycle(
+        session, viewer, draft.key_result_id, field_name="input.keyResultId"
     )
     if not permissions.may_check_in(viewer, objective, kr):
         raise Forbidden("The owning team, the owners and execs check in on this key result.")
@@ -71,7 +86,6 @@ async def record_check_in(
         seen = await _by_key(session, kr.id, draft.idempotency_key)
         if seen is not None:
             return seen, kr
-    cycle = await load_cycle(session, viewer, objective.cycle_id)
     if objective.status not in (ObjectiveStatus.ACTIVE, ObjectiveStatus.COMPLETED) or cycle.phase not in (
         CyclePhase.ACTIVE,
         *AFTER_END_PHASES,
@@ -95,23 +109,26 @@ async def record_check_in(
         idempotency_key=draft.idempotency_key,
         after_cycle_end=after_end,
     )
-    try:
-        async with session.begin_nested():
-            session.add(check_in)
-            await session.flush()
-    except IntegrityError:
-        # A concurrent retry with the same key committed first: answer with its check-in.
-        if draft.idempotency_key is None:
-            raise
-        seen = await _by_key(session, kr.id, draft.idempotency_key)
-        if seen is None:
-            raise
-        return seen, kr
+    if draft.idempotency_key is None:
+        session.add(check_in)
+        await session.flush()
+    else:
+        stored = await _insert_once(session, check_in)
+        if stored is not check_in:
+            return stored, kr
     before = current_value(kr)
     if not after_end:
         # Metrics review goes on after the quarter, but late numbers do not rewrite its figures.
-        fold_check_in(kr, cycle, draft.value, measured_at)
-        await session.flush()
+        folded = await session.execute(
+            update(models.KeyResult)
+            .where(models.KeyResult.id == kr.id, models.KeyResult.removed.is_(False))
+            .values(fold_check_in_values(cycle, draft.value, measured_at))
+            .returning(models.KeyResult)
+            .execution_options(populate_existing=True)
+        )
+        if folded.scalar_one_or_none() is None:
+            # Removed by a proposal applied since it was read: the check-in goes with the request.
+            raise NotFound("key result", "input.keyResultId")
     await session.execute(
         update(models.Organization)
         .where(models.Organization.id == kr.organization_id)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from workflow import models, permissions
 from workflow.enums import CalculationType, Direction, Rollup, TrackingFrequency
 from workflow.errors import Forbidden, NotFound, ValidationFailed, VersionConflict
-from workflow.policies import visible_objective_ids
+from workflow.policies import objective_visible, visible_objective_ids
 from workflow.services.events import change, record_event
 from workflow.services.objectives import (
     camel,
@@ -132,6 +132,30 @@ async def load_key_result(
     if kr is None:
         raise NotFound("key result", field_name)
     return kr, await load_objective(session, viewer, kr.objective_id)
+
+
+async def load_key_result_in_cycle(
+    session: AsyncSession, viewer: Viewer, kr_id: int, *, field_name: str = "id"
+) -> tuple[models.KeyResult, models.Objective, models.Cycle]:
+    """`load_key_result` and its objective's cycle in one statement (check-ins: the hot write path)."""
+    row = (
+        await session.execute(
+            select(models.KeyResult, models.Objective, models.Cycle)
+            .join(models.Objective, models.Objective.id == models.KeyResult.objective_id)
+            .join(models.Cycle, models.Cycle.id == models.Objective.cycle_id)
+            .where(
+                models.KeyResult.id == kr_id,
+                models.KeyResult.removed.is_(False),
+                objective_visible(viewer),
+                models.Cycle.organization_id == viewer.organization_id,
+            )
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("key result", field_name)
+    kr, objective, cycle = row
+    return kr, objective, cycle
 
 
 async def add_key_result(
