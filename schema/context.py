@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
@@ -42,6 +44,7 @@ class Context:
     # Mutations of this request whose work is in the transaction (schema/mutations/runner.py).
     mutations_applied: int = 0
     _loaders: Loaders | None = None
+    _opening: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def viewer(self) -> Viewer:
@@ -51,7 +54,13 @@ class Context:
 
     async def session(self) -> AsyncSession:
         if self._session is None:
-            self._session = self.session_factory(write=self._write)
+            async with self._opening:
+                if self._session is None:
+                    session = self.session_factory(write=self._write)
+                    # Connected here, once: sibling resolvers asking at the same moment would each
+                    # try to provision the session's connection, which SQLAlchemy refuses.
+                    await session.connection()
+                    self._session = session
         return self._session
 
     async def write_session(self) -> AsyncSession:

@@ -35,10 +35,13 @@ class OkrGraphQL(GraphQL[Context, None]):
         )
         principal = await authenticate(request, self.settings, self.database.session)
         if principal is not None:
-            session = await context.session()
-            context.viewer_or_none = await load_viewer(
-                session, principal.user_id, principal.organization_id, principal.scopes
-            )
+            # The auth middleware reads the viewer with the credential; a principal made elsewhere
+            # (tests, embedding) may come without one.
+            viewer = principal.viewer
+            if viewer is None:
+                session = await context.session()
+                viewer = await load_viewer(session, principal.user_id, principal.organization_id, principal.scopes)
+            context.viewer_or_none = viewer
         return context
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:

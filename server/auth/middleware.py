@@ -8,10 +8,12 @@ all get the very same answer, so a caller learns nothing about which it was.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -23,6 +25,7 @@ from server.database import Database
 from server.settings import Settings
 from workflow import models
 from workflow.services.access_tokens import API_SCOPES, SESSION, TOKEN_PREFIX, resolve_secret
+from workflow.viewer import load_viewer
 
 log = logging.getLogger("okr.auth")
 
@@ -45,6 +48,13 @@ def _is_protected(scope: Scope) -> bool:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+async def with_viewer(session: AsyncSession, principal: Principal) -> Principal:
+    """The principal with its viewer, read in the transaction that checked the credential: one
+    transaction (one pooled connection, one round of BEGIN/COMMIT) per request instead of two."""
+    viewer = await load_viewer(session, principal.user_id, principal.organization_id, principal.scopes)
+    return replace(principal, viewer=viewer)
 
 
 class AuthMiddleware:
@@ -96,14 +106,17 @@ class AuthMiddleware:
         if credential.startswith(TOKEN_PREFIX):
             async with self.database.transaction(write=False) as session:
                 owner = await resolve_secret(session, credential)
-            if owner is None or SESSION in owner.scopes:
-                return None
-            return Principal(
-                user_id=owner.user_id,
-                organization_id=owner.organization_id,
-                credential=Credential.ACCESS_TOKEN,
-                scopes=owner.scopes & API_SCOPES,
-            )
+                if owner is None or SESSION in owner.scopes:
+                    return None
+                return await with_viewer(
+                    session,
+                    Principal(
+                        user_id=owner.user_id,
+                        organization_id=owner.organization_id,
+                        credential=Credential.ACCESS_TOKEN,
+                        scopes=owner.scopes & API_SCOPES,
+                    ),
+                )
         verifier = self._verifier(conn)
         if verifier is None or credential.count(".") != 2:
             return None
@@ -120,10 +133,12 @@ class AuthMiddleware:
                     .limit(1)
                 )
             ).first()
-        if row is None:
-            # Users come into being by signing in through the browser, where the organization is chosen.
-            return None
-        return Principal(user_id=row[0], organization_id=row[1], credential=Credential.IDP_JWT)
+            if row is None:
+                # Users come into being by signing in through the browser, where the organization is chosen.
+                return None
+            return await with_viewer(
+                session, Principal(user_id=row[0], organization_id=row[1], credential=Credential.IDP_JWT)
+            )
 
     async def _cookie(self, conn: HTTPConnection, session: dict[str, Any]) -> Principal | None:
         if conn.scope["type"] == "websocket":
@@ -133,14 +148,17 @@ class AuthMiddleware:
                 return None
         async with self.database.transaction(write=False) as db:
             owner = await resolve_secret(db, session[SESSION_TOKEN_KEY])
-        if owner is None or SESSION not in owner.scopes:
-            # Expired or signed out elsewhere: forget it, so the browser drops the cookie.
-            session.clear()
-            return None
-        return Principal(
-            user_id=owner.user_id,
-            organization_id=owner.organization_id,
-            credential=Credential.SESSION_COOKIE,
-            scopes=owner.scopes & API_SCOPES,
-            csrf_verified=request_csrf_ok(conn, session),
-        )
+            if owner is None or SESSION not in owner.scopes:
+                # Expired or signed out elsewhere: forget it, so the browser drops the cookie.
+                session.clear()
+                return None
+            return await with_viewer(
+                db,
+                Principal(
+                    user_id=owner.user_id,
+                    organization_id=owner.organization_id,
+                    credential=Credential.SESSION_COOKIE,
+                    scopes=owner.scopes & API_SCOPES,
+                    csrf_verified=request_csrf_ok(conn, session),
+                ),
+            )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from starlette.requests import HTTPConnection
+
+from workflow.viewer import Viewer
 
 PRINCIPAL_STATE_KEY = "okr_principal"
 
@@ -25,6 +27,8 @@ class Principal:
     # A cookie travels with every request the browser makes, including forged cross-site ones, so
     # mutations over it need the CSRF echo; bearer credentials are never sent implicitly.
     csrf_verified: bool = True
+    # The caller as the workflow sees them, read with the credential (None: no longer a member).
+    viewer: Viewer | None = field(default=None, compare=False)
 
     @property
     def may_write(self) -> bool:

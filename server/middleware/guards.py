@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -56,14 +57,17 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
             return b"".join(chunks)
 
 
-def _operations(query: str, max_tokens: int) -> list[OperationDefinitionNode]:
+@lru_cache(maxsize=512)
+def _operations(query: str, max_tokens: int) -> tuple[OperationDefinitionNode, ...]:
     """The operations of the document. A document that does not parse (or has too many tokens) is
-    answered here, so its parse, the costly part of a token flood, runs once and not twice."""
+    answered here, so its parse, the costly part of a token flood, runs once and not twice. Clients
+    send the same few documents over and over: a good one is parsed once per process (a refusal is
+    an exception, never cached)."""
     try:
         document = parse(query, no_location=True, max_tokens=max_tokens)
     except GraphQLError as error:
         raise RequestRefused(400, error.message, "GRAPHQL_PARSE_FAILED") from None
-    return [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    return tuple(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
 
 
 class GraphQLRequestGuard:

@@ -67,6 +67,8 @@ def routes(database: Database, settings: Settings) -> list[BaseRoute]:
         principal = await authenticate(request, settings, database.session)
         if principal is None:
             return None
+        if principal.viewer is not None:
+            return principal.viewer
         async with database.session() as session:
             return await load_viewer(session, principal.user_id, principal.organization_id, principal.scopes)
 
