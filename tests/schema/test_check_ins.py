@@ -161,8 +161,28 @@ async def test_each_mutation_of_a_document_stands_or_falls_alone(api: Api, facto
         data = await api(TWO_CHECK_INS, {"first": first, "second": second}, as_=member)
         refused_by = "second" if stored_by == "first" else "first"
         assert data[refused_by] == {"checkIn": None, "userErrors": [{"code": "VALIDATION"}]}
-        assert data[stored_by]["userErrors"] == [] and data[stored_by]["checkIn"]["id"]
+        assert data[stored_by]["userErrors"] == []
+        assert data[stored_by]["checkIn"]["id"]
     stored = await factory.session.scalar(
         select(func.count()).select_from(models.CheckIn).where(models.CheckIn.key_result_id == kr.id)
     )
     assert stored == 2
+
+
+async def test_a_check_in_is_a_fixed_number_of_statements(
+    api: Api, factory: Factory, test_db: TransactionalDatabase
+) -> None:
+    """Deterministic, so asserted exactly: who is calling (membership, viewer, teams), the key result
+    with its objective and cycle, the check-in, the aggregates, the data version, the event chain's
+    head (behind an advisory lock on PostgreSQL), the event, and whether anyone wants a webhook.
+    Transaction control (BEGIN, SAVEPOINT, COMMIT) is not counted."""
+    org = await factory.organization()
+    team = await factory.team(org)
+    member = await factory.user(org, teams={team: TeamRole.MEMBER})
+    cycle = await factory.cycle(org, phase=CyclePhase.ACTIVE)
+    kr = await factory.key_result(await factory.objective(cycle, team, status=ObjectiveStatus.ACTIVE))
+    query = "mutation($input: CheckInInput!) { recordCheckIn(input: $input) { checkIn { id } userErrors { code } } }"
+    with count_statements(test_db) as counter:
+        await ok(api, query, {"input": {"keyResultId": to_global_id("KeyResult", kr.id), "value": 3}}, member)
+    advisory_lock = 1 if test_db.engine.dialect.name == "postgresql" else 0
+    assert counter.count == 10 + advisory_lock, counter.statements
