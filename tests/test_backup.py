@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.database import Database
 from server.migrations import migrate
+from tests.fixtures.database import scratch_postgres_database
 from workflow import models
 from workflow.audit import verify_chain
 from workflow.backup import BackupError, export_organization, import_organization
@@ -63,21 +63,15 @@ def _differences(a: dict, b: dict) -> list[tuple[str, int, str]]:
 @pytest.fixture
 async def empty_database(database_url: str, tmp_path: Path) -> AsyncIterator[Database]:
     """A second, freshly migrated database on the engine under test."""
-    if database_url.startswith("postgresql"):
-        name = f"okr_backup_{uuid.uuid4().hex[:8]}"
-        admin = database_url.replace("postgresql+psycopg", "postgresql").rsplit("/", 1)[0] + "/postgres"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = database_url.rsplit("/", 1)[0] + "/" + name
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'restored.sqlite3'}"
-    migrate(url)
-    database = Database(url)
-    yield database
-    await database.dispose()
-    if database_url.startswith("postgresql"):
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{name}"')
+    with contextlib.ExitStack() as scratch:
+        if database_url.startswith("postgresql"):
+            url = scratch.enter_context(scratch_postgres_database(database_url, "okr_backup"))
+        else:
+            url = f"sqlite+aiosqlite:///{tmp_path / 'restored.sqlite3'}"
+        migrate(url)
+        database = Database(url)
+        yield database
+        await database.dispose()
 
 
 async def test_round_trip_is_identical(session: AsyncSession, empty_database: Database) -> None:

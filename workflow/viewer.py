@@ -74,16 +74,21 @@ async def load_viewer(
     if row is None:
         return None
     user, role = row
+    # From the viewer's own teams down their subtrees (a recursive CTE), never the organization's
+    # whole team list: a request's cost follows where the viewer sits, not how big the company is.
+    own = select(TeamMember.team_id).where(TeamMember.user_id == user_id, TeamMember.organization_id == organization_id)
+    below = own.cte("reachable", recursive=True)
+    below = below.union(select(Team.id).join(below, Team.parent_id == below.c.team_id))
     teams = (
         await session.execute(
-            select(Team.id, Team.parent_id, TeamMember.role)
-            .outerjoin(TeamMember, (TeamMember.team_id == Team.id) & (TeamMember.user_id == user_id))
-            .where(Team.organization_id == organization_id)
+            select(below.c.team_id, TeamMember.role).outerjoin(
+                TeamMember, (TeamMember.team_id == below.c.team_id) & (TeamMember.user_id == user_id)
+            )
         )
     ).all()
-    parents = {team_id: parent_id for team_id, parent_id, _ in teams}
-    member_of = {team_id for team_id, _, team_role in teams if team_role is not None}
-    leads = {team_id for team_id, _, team_role in teams if team_role == TeamRole.LEAD}
+    reachable = {team_id for team_id, _ in teams}
+    member_of = {team_id for team_id, team_role in teams if team_role is not None}
+    leads = {team_id for team_id, team_role in teams if team_role == TeamRole.LEAD}
     return Viewer(
         user_id=user.id,
         organization_id=organization_id,
@@ -94,6 +99,6 @@ async def load_viewer(
         email=user.email,
         team_ids=frozenset(member_of),
         lead_team_ids=frozenset(leads),
-        reachable_team_ids=frozenset(descendants(parents, member_of)),
+        reachable_team_ids=frozenset(reachable),
         scopes=scopes if scopes is not None else frozenset({"read", "write"}),
     )

@@ -7,12 +7,10 @@ import os
 import sqlite3
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -29,6 +27,7 @@ from server.synthesis import (
     progress_total,
     row_count,
 )
+from tests.fixtures.database import scratch_postgres_database
 from tests.fixtures.oidc import OidcProvider, oidc_provider  # noqa: F401  (fixture)
 from tests.server.test_auth_signin import authorize
 from workflow.demo import DEMO_ORGANIZATION
@@ -124,17 +123,8 @@ def seed_db(cli_env: dict[str, str]) -> Iterator[tuple[dict[str, str], str]]:
     if not raw.startswith("postgres"):
         yield cli_env, _database_url(cli_env)
         return
-    suite = _database_url({"DATABASE_URL": raw})
-    name = f"okr_cli_{uuid.uuid4().hex[:8]}"
-    admin = suite.replace("postgresql+psycopg", "postgresql").rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = suite.rsplit("/", 1)[0] + "/" + name
-    try:
+    with scratch_postgres_database(_database_url({"DATABASE_URL": raw}), "okr_cli") as url:
         yield {**cli_env, "DATABASE_URL": url}, url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 TENANT_TABLES = ("memberships", "teams", "team_members", "cycles", "objectives", "key_results", "check_ins")
