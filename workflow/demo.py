@@ -319,7 +319,9 @@ def _seed_check_ins(
     today: dt.date,
     rng: random.Random,
 ) -> None:
-    last_day = min(today, cycle.ends_on)
+    # Up to yesterday: a check-in seeded at 09:00 today would still be "the latest" for someone
+    # recording one before nine, and the value they just entered would not show.
+    last_day = min(today - dt.timedelta(days=1), cycle.ends_on)
     weeks = max(0, (last_day - cycle.starts_on).days // 7)
     pace = rng.uniform(0.4, 1.2)
     length = max(1, (cycle.ends_on - cycle.starts_on).days)
