@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 from collections.abc import AsyncIterator
@@ -30,6 +31,22 @@ from server.settings import Settings
 from workflow.services import webhooks as webhook_events
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend_static"
+
+
+GC_THRESHOLDS = (10_000, 10, 10)
+
+
+def tune_garbage_collector() -> None:
+    """Fewer, cheaper cycle collections while serving.
+
+    A whole-company tree allocates hundreds of thousands of short-lived objects (rows, dicts,
+    response nodes); at CPython's default (a young collection every 700 allocations) the collector
+    ran thousands of times per tree, and each full collection walked everything the process had
+    imported. Objects alive at start-up are frozen out of the collector's walks, and the young
+    generation is collected every 10,000 allocations (README, Performance, has the figures).
+    """
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Starlette:
@@ -62,6 +79,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if scheduler is not None:
             scheduler.start()
         app.state.scheduler = scheduler
+        tune_garbage_collector()
         yield
         if scheduler is not None:
             # After uvicorn has drained in-flight requests: finish the job in hand, release the rest.
