@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import strawberry
 from sqlalchemy import Select, func, or_, select
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
 
 from schema.context import Context
 from schema.enums import ProposalStatus
@@ -133,6 +135,32 @@ async def filtered_objectives(info: Ctx, where: ObjectiveFilter | None) -> Selec
     return stmt
 
 
+def selected_names(selections: Sequence[Selection], path: tuple[str, ...]) -> set[str]:
+    """The field names selected at `path` (fragments flattened), e.g. under objectives.edges.node."""
+    names: set[str] = set()
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name != path[0]:
+                continue
+            if len(path) == 1:
+                names.update(s.name for s in _flattened(selection.selections))
+            else:
+                names |= selected_names(selection.selections, path[1:])
+        else:
+            names |= selected_names(selection.selections, path)
+    return names
+
+
+def _flattened(selections: Sequence[Selection]) -> list[SelectedField]:
+    fields: list[SelectedField] = []
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            fields.append(selection)
+        else:
+            fields.extend(_flattened(selection.selections))
+    return fields
+
+
 @strawberry.type
 class CoreQueries:
     @strawberry.field
@@ -200,6 +228,13 @@ class CoreQueries:
         rows = await session.execute(stmt.order_by(models.Objective.id).offset(window.offset).limit(window.limit))
         found = list(rows.scalars())
         info.context.loaders.prime_objectives(found)
+        from schema.figures import load_for_page
+
+        node_fields = selected_names(info.selected_fields, ("objectives", "edges", "node"))
+        node_fields |= selected_names(info.selected_fields, ("objectives", "nodes"))
+        key_result_fields = selected_names(info.selected_fields, ("objectives", "edges", "node", "keyResults"))
+        key_result_fields |= selected_names(info.selected_fields, ("objectives", "nodes", "keyResults"))
+        await load_for_page(info, found, node_fields, key_result_fields)
         return Connection.from_slice(found, window.offset, total)
 
     @strawberry.field

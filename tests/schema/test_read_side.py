@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from schema.ids import to_global_id
+from schema.queries import selected_names
 from tests.fixtures.api import Api
 from tests.fixtures.database import TransactionalDatabase, count_statements
 from tests.fixtures.factories import Factory
@@ -114,3 +116,53 @@ async def test_statement_count_does_not_grow_with_the_answer(
         assert len(data["objectives"]["edges"]) == first
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
+
+
+DASHBOARD_BY_FRAGMENTS = """
+query($first: Int) {
+  objectives(first: $first) { ...Page }
+}
+fragment Page on ObjectiveConnection { edges { node { ...Figures ... on Objective { keyResults { ...KR } } } } }
+fragment Figures on Objective { id health progress }
+fragment KR on KeyResult { id health projectedValue projectedCompletionOn }
+"""
+
+DASHBOARD_INLINE = """
+query($first: Int) {
+  objectives(first: $first) {
+    edges { node { id health progress keyResults { id health projectedValue projectedCompletionOn } } }
+  }
+}
+"""
+
+
+async def test_a_page_loads_what_its_nodes_need_however_the_selection_is_spelled(
+    api: Api, factory: Factory, test_db: TransactionalDatabase
+) -> None:
+    """The list query loads key results and cycles for the whole page before returning it; the fields
+    it looks for may sit in fragments. Spelled either way: the same answer, the same statements."""
+    _, exec_, _, _ = await seed_objectives(factory, 6)
+    answers, counts = [], []
+    for query in (DASHBOARD_INLINE, DASHBOARD_BY_FRAGMENTS):
+        with count_statements(test_db) as counter:
+            answers.append(await api(query, {"first": 5}, as_=exec_))
+        counts.append(counter.count)
+    assert answers[0] == answers[1]
+    assert len(answers[0]["objectives"]["edges"]) == 5
+    assert counts[0] == counts[1], counts
+
+
+def test_selected_names_looks_through_fragments() -> None:
+    def field(name: str, *children: Selection) -> SelectedField:
+        return SelectedField(name=name, directives={}, arguments={}, selections=list(children))
+
+    node = field(
+        "node",
+        field("id"),
+        FragmentSpread(name="F", type_condition="Objective", directives={}, selections=[field("health")]),
+        InlineFragment(type_condition="Objective", directives={}, selections=[field("keyResults", field("color"))]),
+    )
+    tree = [field("objectives", field("totalCount"), field("edges", node))]
+    assert selected_names(tree, ("objectives", "edges", "node")) == {"id", "health", "keyResults"}
+    assert selected_names(tree, ("objectives", "edges", "node", "keyResults")) == {"color"}
+    assert selected_names(tree, ("objectives", "nodes")) == set()
