@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from workflow.enums import Role, TeamRole
 from workflow.models import Membership, Team, TeamMember, User
@@ -63,32 +64,31 @@ def descendants(parents: dict[int, int | None], roots: set[int]) -> set[int]:
 async def load_viewer(
     session: AsyncSession, user_id: int, organization_id: int, scopes: frozenset[str] | None = None
 ) -> Viewer | None:
-    """Build a viewer with two statements: the membership row and the viewer's place in the team tree."""
-    row = (
-        await session.execute(
-            select(User, Membership.role)
-            .join(Membership, Membership.user_id == User.id)
-            .where(User.id == user_id, Membership.organization_id == organization_id)
-        )
-    ).first()
-    if row is None:
-        return None
-    user, role = row
-    # From the viewer's own teams down their subtrees (a recursive CTE), never the organization's
-    # whole team list: a request's cost follows where the viewer sits, not how big the company is.
+    """Build a viewer with one statement: the membership row, with the viewer's place in the team tree.
+
+    The teams are walked from the viewer's own teams down their subtrees (a recursive CTE), never
+    the organization's whole team list, so a request's cost follows where the viewer sits, not how
+    big the company is. One row per reachable team (one row with no team for someone in none).
+    """
     own = select(TeamMember.team_id).where(TeamMember.user_id == user_id, TeamMember.organization_id == organization_id)
     below = own.cte("reachable", recursive=True)
     below = below.union(select(Team.id).join(below, Team.parent_id == below.c.team_id))
-    teams = (
+    seat = aliased(TeamMember)
+    rows = (
         await session.execute(
-            select(below.c.team_id, TeamMember.role).outerjoin(
-                TeamMember, (TeamMember.team_id == below.c.team_id) & (TeamMember.user_id == user_id)
-            )
+            select(User, Membership.role, below.c.team_id, seat.role)
+            .join(Membership, Membership.user_id == User.id)
+            .outerjoin(below, true())
+            .outerjoin(seat, (seat.team_id == below.c.team_id) & (seat.user_id == User.id))
+            .where(User.id == user_id, Membership.organization_id == organization_id)
         )
     ).all()
-    reachable = {team_id for team_id, _ in teams}
-    member_of = {team_id for team_id, team_role in teams if team_role is not None}
-    leads = {team_id for team_id, team_role in teams if team_role == TeamRole.LEAD}
+    if not rows:
+        return None
+    user, role = rows[0][0], rows[0][1]
+    reachable = {team_id for _, _, team_id, _ in rows if team_id is not None}
+    member_of = {team_id for _, _, team_id, team_role in rows if team_role is not None}
+    leads = {team_id for _, _, team_id, team_role in rows if team_role == TeamRole.LEAD}
     return Viewer(
         user_id=user.id,
         organization_id=organization_id,

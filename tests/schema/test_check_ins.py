@@ -172,7 +172,7 @@ async def test_each_mutation_of_a_document_stands_or_falls_alone(api: Api, facto
 async def test_a_check_in_is_a_fixed_number_of_statements(
     api: Api, factory: Factory, test_db: TransactionalDatabase
 ) -> None:
-    """Deterministic, so asserted exactly: who is calling (membership, viewer, teams), the key result
+    """Deterministic, so asserted exactly: who is calling (membership; viewer with teams), the key result
     with its objective and cycle, the check-in, the aggregates, the data version, the event chain's
     head (behind an advisory lock on PostgreSQL), the event, and whether anyone wants a webhook.
     Transaction control (BEGIN, SAVEPOINT, COMMIT) is not counted."""
@@ -185,4 +185,4 @@ async def test_a_check_in_is_a_fixed_number_of_statements(
     with count_statements(test_db) as counter:
         await ok(api, query, {"input": {"keyResultId": to_global_id("KeyResult", kr.id), "value": 3}}, member)
     advisory_lock = 1 if test_db.engine.dialect.name == "postgresql" else 0
-    assert counter.count == 10 + advisory_lock, counter.statements
+    assert counter.count == 9 + advisory_lock, counter.statements
