@@ -16,7 +16,6 @@ from schema.context import Context
 from server.auth import authenticate
 from server.database import Database
 from server.settings import Settings
-from workflow.viewer import load_viewer
 
 
 class OkrGraphQL(GraphQL[Context, None]):
@@ -34,14 +33,8 @@ class OkrGraphQL(GraphQL[Context, None]):
             response=response,
         )
         principal = await authenticate(request, self.settings, self.database.session)
-        if principal is not None:
-            # The auth middleware reads the viewer with the credential; a principal made elsewhere
-            # (tests, embedding) may come without one.
-            viewer = principal.viewer
-            if viewer is None:
-                session = await context.session()
-                viewer = await load_viewer(session, principal.user_id, principal.organization_id, principal.scopes)
-            context.viewer_or_none = viewer
+        # The auth middleware read the viewer with the credential (None: no longer a member).
+        context.viewer_or_none = principal.viewer if principal is not None else None
         return context
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:

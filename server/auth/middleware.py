@@ -24,7 +24,7 @@ from server.auth.principal import PRINCIPAL_STATE_KEY, Credential, Principal
 from server.database import Database
 from server.settings import Settings
 from workflow import models
-from workflow.services.access_tokens import API_SCOPES, SESSION, TOKEN_PREFIX, resolve_secret
+from workflow.services.access_tokens import API_SCOPES, SESSION, TOKEN_PREFIX, TokenOwner, resolve_secret
 from workflow.viewer import load_viewer
 
 log = logging.getLogger("okr.auth")
@@ -55,6 +55,20 @@ async def with_viewer(session: AsyncSession, principal: Principal) -> Principal:
     transaction (one pooled connection, one round of BEGIN/COMMIT) per request instead of two."""
     viewer = await load_viewer(session, principal.user_id, principal.organization_id, principal.scopes)
     return replace(principal, viewer=viewer)
+
+
+async def _token_principal(
+    session: AsyncSession, owner: TokenOwner, credential: Credential, *, csrf_verified: bool = True
+) -> Principal:
+    """A server-issued secret's owner (access token or browser session), API scopes only."""
+    principal = Principal(
+        user_id=owner.user_id,
+        organization_id=owner.organization_id,
+        credential=credential,
+        scopes=owner.scopes & API_SCOPES,
+        csrf_verified=csrf_verified,
+    )
+    return await with_viewer(session, principal)
 
 
 class AuthMiddleware:
@@ -108,15 +122,7 @@ class AuthMiddleware:
                 owner = await resolve_secret(session, credential)
                 if owner is None or SESSION in owner.scopes:
                     return None
-                return await with_viewer(
-                    session,
-                    Principal(
-                        user_id=owner.user_id,
-                        organization_id=owner.organization_id,
-                        credential=Credential.ACCESS_TOKEN,
-                        scopes=owner.scopes & API_SCOPES,
-                    ),
-                )
+                return await _token_principal(session, owner, Credential.ACCESS_TOKEN)
         verifier = self._verifier(conn)
         if verifier is None or credential.count(".") != 2:
             return None
@@ -152,13 +158,6 @@ class AuthMiddleware:
                 # Expired or signed out elsewhere: forget it, so the browser drops the cookie.
                 session.clear()
                 return None
-            return await with_viewer(
-                db,
-                Principal(
-                    user_id=owner.user_id,
-                    organization_id=owner.organization_id,
-                    credential=Credential.SESSION_COOKIE,
-                    scopes=owner.scopes & API_SCOPES,
-                    csrf_verified=request_csrf_ok(conn, session),
-                ),
+            return await _token_principal(
+                db, owner, Credential.SESSION_COOKIE, csrf_verified=request_csrf_ok(conn, session)
             )

@@ -30,7 +30,7 @@ from server.settings import Settings
 from workflow import models
 from workflow.computation import progress as figures
 from workflow.policies import objective_visible, visible_objective_ids
-from workflow.viewer import Viewer, descendants, load_viewer
+from workflow.viewer import Viewer, descendants
 
 OBJECTIVES = models.Objective.__table__
 KEY_RESULTS = models.KeyResult.__table__
@@ -65,12 +65,7 @@ def routes(database: Database, settings: Settings) -> list[BaseRoute]:
 
     async def viewer_of(request: Request) -> Viewer | None:
         principal = await authenticate(request, settings, database.session)
-        if principal is None:
-            return None
-        if principal.viewer is not None:
-            return principal.viewer
-        async with database.session() as session:
-            return await load_viewer(session, principal.user_id, principal.organization_id, principal.scopes)
+        return principal.viewer if principal is not None else None
 
     async def statements(request: Request) -> Response:
         seen, counter["statements"] = counter["statements"], 0
