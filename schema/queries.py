@@ -135,20 +135,19 @@ async def filtered_objectives(info: Ctx, where: ObjectiveFilter | None) -> Selec
     return stmt
 
 
-def selected_names(selections: Sequence[Selection], path: tuple[str, ...]) -> set[str]:
-    """The field names selected at `path` (fragments flattened), e.g. under objectives.edges.node."""
-    names: set[str] = set()
+def selected_at(selections: Sequence[Selection], path: tuple[str, ...]) -> list[SelectedField]:
+    """The fields selected at `path` (fragments flattened), e.g. under objectives.edges.node."""
+    found: list[SelectedField] = []
     for selection in selections:
-        if isinstance(selection, SelectedField):
-            if selection.name != path[0]:
-                continue
-            if len(path) == 1:
-                names.update(s.name for s in _flattened(selection.selections))
-            else:
-                names |= selected_names(selection.selections, path[1:])
-        else:
-            names |= selected_names(selection.selections, path)
-    return names
+        if not isinstance(selection, SelectedField):
+            found += selected_at(selection.selections, path)
+        elif selection.name == path[0]:
+            found += _flattened(selection.selections) if len(path) == 1 else selected_at(selection.selections, path[1:])
+    return found
+
+
+def selected_names(selections: Sequence[Selection], path: tuple[str, ...]) -> set[str]:
+    return {field.name for field in selected_at(selections, path)}
 
 
 def _flattened(selections: Sequence[Selection]) -> list[SelectedField]:
@@ -230,11 +229,10 @@ class CoreQueries:
         info.context.loaders.prime_objectives(found)
         from schema.figures import load_for_page
 
-        node_fields = selected_names(info.selected_fields, ("objectives", "edges", "node"))
-        node_fields |= selected_names(info.selected_fields, ("objectives", "nodes"))
-        key_result_fields = selected_names(info.selected_fields, ("objectives", "edges", "node", "keyResults"))
-        key_result_fields |= selected_names(info.selected_fields, ("objectives", "nodes", "keyResults"))
-        await load_for_page(info, found, node_fields, key_result_fields)
+        # What the page's nodes and their key results select, fragments included.
+        node = selected_at(info.selected_fields, ("objectives", "edges", "node"))
+        key_result_fields = {f.name for n in node if n.name == "keyResults" for f in _flattened(n.selections)}
+        await load_for_page(info, found, {n.name for n in node}, key_result_fields)
         return Connection.from_slice(found, window.offset, total)
 
     @strawberry.field
