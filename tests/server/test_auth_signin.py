@@ -11,10 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.app import create_app
-from server.settings import Settings
 from tests.fixtures.database import TransactionalDatabase
 from tests.fixtures.factories import Factory
-from tests.fixtures.oidc import OidcProvider, oidc_provider  # noqa: F401  (fixture)
+from tests.fixtures.oidc import OidcProvider, oidc_provider, signin_settings  # noqa: F401  (fixture)
 from workflow import models
 from workflow.enums import Role
 
@@ -30,15 +29,7 @@ async def browser(
     test_db: TransactionalDatabase,
     database_url: str,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        database_url=database_url,
-        env="production",
-        secret_key="signin-test-secret-0123456789",
-        public_url="http://testserver",
-        oidc_issuer=oidc_provider.url,
-        oidc_client_id="okr-test-client",
-        oidc_client_secret="okr-test-secret",
-    )
+    settings = signin_settings(oidc_provider, database_url, "signin-test-secret-0123456789")
     app = create_app(settings, test_db)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         yield client

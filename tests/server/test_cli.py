@@ -18,7 +18,7 @@ from server.app import create_app
 from server.cli import DEMO_ISSUER_FALLBACK
 from server.database import Database, sync_url
 from server.migrations import migrate
-from server.settings import Settings, _database_url
+from server.settings import _database_url
 from server.synthesis import (
     LARGE_DEMO_DOMAIN,
     LARGE_DEMO_ORGANIZATION,
@@ -28,7 +28,7 @@ from server.synthesis import (
     row_count,
 )
 from tests.fixtures.database import scratch_postgres_database
-from tests.fixtures.oidc import OidcProvider, oidc_provider  # noqa: F401  (fixture)
+from tests.fixtures.oidc import OidcProvider, oidc_provider, signin_settings  # noqa: F401  (fixture)
 from tests.server.test_auth_signin import authorize
 from workflow.demo import DEMO_ORGANIZATION
 
@@ -228,16 +228,7 @@ async def test_large_demo_people_sign_in_and_see_their_organization(
     assert okr("migrate", env=env).returncode == 0
     seeded = okr("demo", "--issuer", oidc_provider.url, "--objectives", "200", env=env)
     assert seeded.returncode == 0, seeded.stderr
-    settings = Settings(
-        database_url=url,
-        env="production",
-        secret_key="large-demo-secret-0123456789",
-        public_url="http://testserver",
-        oidc_issuer=oidc_provider.url,
-        oidc_client_id="okr-test-client",
-        oidc_client_secret="okr-test-secret",
-        scheduler_enabled=False,
-    )
+    settings = signin_settings(oidc_provider, url, "large-demo-secret-0123456789", scheduler_enabled=False)
     database = Database(url)
     try:
         app = create_app(settings, database)
