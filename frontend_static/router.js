@@ -41,8 +41,14 @@ export function go(path, query) {
   window.location.hash = href(path, query);
 }
 
-// Changes the query string without re-rendering the page (filters keep their state in the URL).
-export function replaceQuery(query) {
-  const { path } = currentLocation();
-  history.replaceState(null, "", href(path, query));
+// Lets a page keep its filters in the URL without re-rendering. Taken when the page starts to
+// render: a page the reader has already navigated away from (its data still arriving) must not
+// write its query onto the next page's address, which that page may not have read yet.
+export function queryKeeper() {
+  let owned = window.location.hash;
+  return (query) => {
+    if (window.location.hash !== owned) return;
+    history.replaceState(null, "", href(currentLocation().path, query));
+    owned = window.location.hash;
+  };
 }

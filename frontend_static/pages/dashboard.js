@@ -1,7 +1,7 @@
 // The cycle dashboard: objectives grouped by team, filters, phase transitions, CSV export.
 import { allPages } from "../api.js";
 import { download, toCsv } from "../csv.js";
-import { go, href, replaceQuery } from "../router.js";
+import { go, href, queryKeeper } from "../router.js";
 import { pickCycle, session, teamSubtree } from "../state.js";
 import { HEALTH_WORDS, chip, plural, clear, emptyState, h, healthBadge, percent, progressBar, select, statusBadge, words } from "../ui.js";
 import { cyclePhase, cyclePicker } from "./cycle.js";
@@ -97,6 +97,7 @@ function groups(objectives) {
 }
 
 export async function renderDashboard(container, _params, query) {
+  const replaceQuery = queryKeeper();
   const cycle = pickCycle(query.get("cycle"));
   if (!cycle) {
     container.append(h("h1", "Dashboard"), emptyState("No cycles yet", "An admin creates the first cycle."));

@@ -1,6 +1,6 @@
 // Proposals: the inbox with before/after diffs and reviews, and the form that writes a (counter-)proposal.
 import { allPages, mutate } from "../api.js";
-import { go, href, replaceQuery } from "../router.js";
+import { go, href, queryKeeper } from "../router.js";
 import { session } from "../state.js";
 import { busy, button, chip, clear, date, dateTime, emptyState, field, formErrors, h, select, showErrors, statusBadge, toast, words } from "../ui.js";
 import { loadObjective } from "./objective.js";
@@ -117,6 +117,7 @@ function proposalCard(p, reload) {
 }
 
 export async function renderProposals(container, _params, query) {
+  const replaceQuery = queryKeeper();
   const status = query.get("status") || "OPEN";
   const list = h("div", { class: "proposal-list" });
   const tabs = h(
