@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select, true
+from sqlalchemy import CTE, ColumnElement, Integer, Select, bindparam, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from workflow.enums import Role, TeamRole
 from workflow.models import Membership, Team, TeamMember, User
+
+_USERS = User.__table__
+_MEMBERSHIPS = Membership.__table__
+_SEATS = TeamMember.__table__
+_TEAMS = Team.__table__
 
 
 @dataclass(frozen=True)
@@ -61,44 +67,78 @@ def descendants(parents: dict[int, int | None], roots: set[int]) -> set[int]:
     return seen
 
 
-async def load_viewer(
-    session: AsyncSession, user_id: int, organization_id: int, scopes: frozenset[str] | None = None
-) -> Viewer | None:
-    """Build a viewer with one statement: the membership row, with the viewer's place in the team tree.
-
-    The teams are walked from the viewer's own teams down their subtrees (a recursive CTE), never
-    the organization's whole team list, so a request's cost follows where the viewer sits, not how
-    big the company is. One row per reachable team (one row with no team for someone in none).
-    """
-    own = select(TeamMember.team_id).where(TeamMember.user_id == user_id, TeamMember.organization_id == organization_id)
+def viewer_statement(holder: CTE, *leading: ColumnElement[Any]) -> Select[tuple[Any, ...]]:
+    """`leading` columns, then what `viewer_from_rows` reads: `holder` (a CTE of at most one row
+    with user_id and organization_id) joined to the user, their membership role
+    and one row per team reachable from their own teams (a recursive CTE down the tree), with their
+    seat in that team if they hold one. The walk starts at the viewer's teams, never the whole team
+    list, so its cost follows where the viewer sits, not how big the company is."""
+    own = select(_SEATS.c.team_id).join(
+        holder, (_SEATS.c.user_id == holder.c.user_id) & (_SEATS.c.organization_id == holder.c.organization_id)
+    )
     below = own.cte("reachable", recursive=True)
-    below = below.union(select(Team.id).join(below, Team.parent_id == below.c.team_id))
-    seat = aliased(TeamMember)
-    rows = (
-        await session.execute(
-            select(User, Membership.role, below.c.team_id, seat.role)
-            .join(Membership, Membership.user_id == User.id)
-            .outerjoin(below, true())
-            .outerjoin(seat, (seat.team_id == below.c.team_id) & (seat.user_id == User.id))
-            .where(User.id == user_id, Membership.organization_id == organization_id)
+    below = below.union(select(_TEAMS.c.id).join(below, _TEAMS.c.parent_id == below.c.team_id))
+    seat = _SEATS.alias("seat")
+    return (
+        select(
+            *leading,
+            _USERS.c.issuer,
+            _USERS.c.subject,
+            _USERS.c.name,
+            _USERS.c.email,
+            _MEMBERSHIPS.c.role,
+            below.c.team_id,
+            seat.c.role.label("team_role"),
         )
-    ).all()
+        .select_from(holder)
+        .join(_USERS, _USERS.c.id == holder.c.user_id)
+        .join(
+            _MEMBERSHIPS,
+            (_MEMBERSHIPS.c.user_id == holder.c.user_id) & (_MEMBERSHIPS.c.organization_id == holder.c.organization_id),
+        )
+        .outerjoin(below, true())
+        .outerjoin(seat, (seat.c.team_id == below.c.team_id) & (seat.c.user_id == holder.c.user_id))
+    )
+
+
+def viewer_from_rows(
+    rows: Sequence[Sequence[Any]], user_id: int, organization_id: int, scopes: frozenset[str] | None = None
+) -> Viewer | None:
+    """The viewer in the rows of a `viewer_statement` (its columns are the last seven of each row)."""
     if not rows:
         return None
-    user, role = rows[0][0], rows[0][1]
-    reachable = {team_id for _, _, team_id, _ in rows if team_id is not None}
-    member_of = {team_id for _, _, team_id, team_role in rows if team_role is not None}
-    leads = {team_id for _, _, team_id, team_role in rows if team_role == TeamRole.LEAD}
+    issuer, subject, name, email, role = rows[0][-7:-2]
+    reachable = {row[-2] for row in rows if row[-2] is not None}
+    member_of = {row[-2] for row in rows if row[-1] is not None}
+    leads = {row[-2] for row in rows if row[-1] == TeamRole.LEAD}
     return Viewer(
-        user_id=user.id,
+        user_id=user_id,
         organization_id=organization_id,
         role=Role(role),
-        issuer=user.issuer,
-        subject=user.subject,
-        name=user.name,
-        email=user.email,
+        issuer=issuer,
+        subject=subject,
+        name=name,
+        email=email,
         team_ids=frozenset(member_of),
         lead_team_ids=frozenset(leads),
         reachable_team_ids=frozenset(reachable),
         scopes=scopes if scopes is not None else frozenset({"read", "write"}),
     )
+
+
+# Built once: constructing a select with a recursive CTE costs more than executing its cached
+# compilation, and every authenticated request loads a viewer.
+_MEMBER = select(
+    bindparam("user_id", type_=Integer).label("user_id"),
+    bindparam("organization_id", type_=Integer).label("organization_id"),
+).cte("member")
+_LOAD_VIEWER = viewer_statement(_MEMBER)
+
+
+async def load_viewer(
+    session: AsyncSession, user_id: int, organization_id: int, scopes: frozenset[str] | None = None
+) -> Viewer | None:
+    """Build a viewer with one statement: the membership row, with the viewer's place in the team tree."""
+    connection = await session.connection()
+    rows = (await connection.execute(_LOAD_VIEWER, {"user_id": user_id, "organization_id": organization_id})).all()
+    return viewer_from_rows(rows, user_id, organization_id, scopes)

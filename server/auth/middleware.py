@@ -57,18 +57,16 @@ async def with_viewer(session: AsyncSession, principal: Principal) -> Principal:
     return replace(principal, viewer=viewer)
 
 
-async def _token_principal(
-    session: AsyncSession, owner: TokenOwner, credential: Credential, *, csrf_verified: bool = True
-) -> Principal:
+def _token_principal(owner: TokenOwner, credential: Credential, *, csrf_verified: bool = True) -> Principal:
     """A server-issued secret's owner (access token or browser session), API scopes only."""
-    principal = Principal(
+    return Principal(
         user_id=owner.user_id,
         organization_id=owner.organization_id,
         credential=credential,
         scopes=owner.scopes & API_SCOPES,
         csrf_verified=csrf_verified,
+        viewer=owner.viewer,
     )
-    return await with_viewer(session, principal)
 
 
 class AuthMiddleware:
@@ -122,7 +120,7 @@ class AuthMiddleware:
                 owner = await resolve_secret(session, credential)
                 if owner is None or SESSION in owner.scopes:
                     return None
-                return await _token_principal(session, owner, Credential.ACCESS_TOKEN)
+                return _token_principal(owner, Credential.ACCESS_TOKEN)
         verifier = self._verifier(conn)
         if verifier is None or credential.count(".") != 2:
             return None
@@ -158,6 +156,4 @@ class AuthMiddleware:
                 # Expired or signed out elsewhere: forget it, so the browser drops the cookie.
                 session.clear()
                 return None
-            return await _token_principal(
-                db, owner, Credential.SESSION_COOKIE, csrf_verified=request_csrf_ok(conn, session)
-            )
+            return _token_principal(owner, Credential.SESSION_COOKIE, csrf_verified=request_csrf_ok(conn, session))

@@ -11,13 +11,13 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflow import models
 from workflow.enums import Role
 from workflow.errors import Forbidden, ValidationFailed
-from workflow.viewer import Viewer
+from workflow.viewer import Viewer, viewer_from_rows, viewer_statement
 
 READ = "read"
 WRITE = "write"
@@ -49,6 +49,7 @@ class TokenOwner:
     user_id: int
     organization_id: int
     scopes: frozenset[str]
+    viewer: Viewer
 
 
 def normalize_scopes(scopes: list[str]) -> list[str]:
@@ -167,31 +168,42 @@ async def revoke_secret(session: AsyncSession, secret: str, now: dt.datetime | N
     )
 
 
+# Built once: token, membership, user and the viewer's teams in one statement (see viewer_statement).
+_TOKENS = models.AccessToken.__table__
+_TOKEN = (
+    select(
+        _TOKENS.c.id,
+        _TOKENS.c.user_id,
+        _TOKENS.c.organization_id,
+        _TOKENS.c.scopes,
+        _TOKENS.c.expires_at,
+        _TOKENS.c.last_used_at,
+    )
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"), _TOKENS.c.revoked_at.is_(None))
+    .cte("token")
+)
+_RESOLVE = viewer_statement(_TOKEN, *_TOKEN.c)
+
+
 async def resolve_secret(session: AsyncSession, secret: str, now: dt.datetime | None = None) -> TokenOwner | None:
-    """The live token a secret names, with its owner still a member of the token's organization.
+    """The live token a secret names, with its owner still a member of the token's organization
+    and the viewer it speaks for (API scopes only).
 
     One statement in the common case; expired, revoked, unknown and orphaned all answer None.
     """
     now = now or models.utcnow()
-    row = (
-        await session.execute(
-            select(models.AccessToken)
-            .join(
-                models.Membership,
-                (models.Membership.user_id == models.AccessToken.user_id)
-                & (models.Membership.organization_id == models.AccessToken.organization_id),
-            )
-            .where(
-                models.AccessToken.token_hash == hash_secret(secret),
-                models.AccessToken.revoked_at.is_(None),
-            )
-        )
-    ).scalar_one_or_none()
-    if row is None or (row.expires_at is not None and row.expires_at <= now):
+    connection = await session.connection()
+    rows = (await connection.execute(_RESOLVE, {"token_hash": hash_secret(secret)})).all()
+    if not rows:
         return None
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-        row.last_used_at = now
-        await session.flush()
-    return TokenOwner(
-        token_id=row.id, user_id=row.user_id, organization_id=row.organization_id, scopes=frozenset(row.scopes)
-    )
+    token_id, user_id, organization_id, scopes, expires_at, last_used_at = rows[0][:6]
+    if expires_at is not None and expires_at <= now:
+        return None
+    if last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION:
+        await connection.execute(
+            update(models.AccessToken).where(models.AccessToken.id == token_id).values(last_used_at=now)
+        )
+    scopes = frozenset(scopes)
+    viewer = viewer_from_rows(rows, user_id, organization_id, scopes & API_SCOPES)
+    assert viewer is not None  # the rows came back, so the membership they join exists
+    return TokenOwner(token_id=token_id, user_id=user_id, organization_id=organization_id, scopes=scopes, viewer=viewer)
