@@ -27,7 +27,7 @@ from schema.types import (
 )
 from workflow import models
 from workflow.policies import objective_visible, visible_objective_ids
-from workflow.viewer import descendants
+from workflow.viewer import Viewer
 
 Ctx = Info[Context, None]
 
@@ -93,26 +93,25 @@ async def team_objectives(info: Ctx, team_id: int, cycle_id: strawberry.ID | Non
     return found
 
 
-async def _team_subtree(info: Ctx, team_id: int) -> set[int]:
-    session = await info.context.session()
-    rows = await session.execute(
-        select(models.Team.id, models.Team.parent_id).where(
-            models.Team.organization_id == info.context.viewer.organization_id
-        )
-    )
-    return descendants(dict(rows.tuples().all()), {team_id})
+def _team_subtree(organization_id: int, team_id: int) -> Select[tuple[int]]:
+    """The team and every team below it, walked in SQL (a recursive CTE), inside the caller's statement."""
+    teams = models.Team.__table__
+    tree = select(teams.c.id).where(teams.c.id == team_id, teams.c.organization_id == organization_id)
+    below = tree.cte("team_subtree", recursive=True)
+    below = below.union(select(teams.c.id).join(below, teams.c.parent_id == below.c.id))
+    return select(below.c.id)
 
 
-async def filtered_objectives(info: Ctx, where: ObjectiveFilter | None) -> Select[Any]:
+def filtered_objectives(viewer: Viewer, where: ObjectiveFilter | None) -> Select[Any]:
     """The objectives a filter selects, with the viewer's visibility inside the statement."""
-    stmt = select(models.Objective).where(objective_visible(info.context.viewer))
+    stmt = select(models.Objective).where(objective_visible(viewer))
     if where is None:
         return stmt
     if where.cycle_id is not None:
         stmt = stmt.where(models.Objective.cycle_id == decode_id(where.cycle_id, "Cycle", "filter.cycleId"))
     if where.team_id is not None:
-        team_ids = await _team_subtree(info, decode_id(where.team_id, "Team", "filter.teamId"))
-        stmt = stmt.where(models.Objective.owner_team_id.in_(team_ids))
+        team_id = decode_id(where.team_id, "Team", "filter.teamId")
+        stmt = stmt.where(models.Objective.owner_team_id.in_(_team_subtree(viewer.organization_id, team_id)))
     if where.owner_user_id is not None:
         owner = decode_id(where.owner_user_id, "User", "filter.ownerUserId")
         stmt = stmt.where(models.Objective.owner_user_id == owner)
@@ -209,7 +208,7 @@ class CoreQueries:
         after: str | None = None,
     ) -> Connection[ObjectiveType]:
         window = page(first, after)
-        stmt = await filtered_objectives(info, filter)
+        stmt = filtered_objectives(info.context.viewer, filter)
         session = await info.context.session()
         if filter is not None and filter.health:
             # Health depends on today's date, so it is computed, then filtered, over the visible set.
