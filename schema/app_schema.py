@@ -16,6 +16,7 @@ from schema.limits import SettledExecutionContext
 from schema.lint import LintQueries
 from schema.mutations import Mutation
 from schema.queries import CoreQueries
+from schema.read_plans import ReadPlans
 from schema.retrospectives import RetrospectiveQueries
 from schema.subscriptions import Subscription
 from schema.types import NODE_TYPES
@@ -39,7 +40,7 @@ def build_schema(extensions: Sequence[Any] = ()) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         types=list(NODE_TYPES),
-        extensions=[ParserCache(maxsize=512), ValidationCache(maxsize=512), *extensions],  # type: ignore[list-item]
+        extensions=[ParserCache(maxsize=512), ValidationCache(maxsize=512), ReadPlans, *extensions],  # type: ignore[list-item]
         # Resolvers orphaned by a bubbling error finish before the request ends its transaction.
         execution_context_class=SettledExecutionContext,
     )

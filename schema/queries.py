@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import strawberry
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 
@@ -93,16 +94,27 @@ async def team_objectives(info: Ctx, team_id: int, cycle_id: strawberry.ID | Non
     return found
 
 
-def _team_subtree(organization_id: int, team_id: int) -> Select[tuple[int]]:
-    """The team and every team below it, walked in SQL (a recursive CTE), inside the caller's statement."""
+def _team_subtree_statement() -> Select[Any]:
     teams = models.Team.__table__
-    tree = select(teams.c.id).where(teams.c.id == team_id, teams.c.organization_id == organization_id)
+    tree = select(teams.c.id).where(teams.c.id == bindparam("team_id"), teams.c.organization_id == bindparam("org"))
     below = tree.cte("team_subtree", recursive=True)
     below = below.union(select(teams.c.id).join(below, teams.c.parent_id == below.c.id))
     return select(below.c.id)
 
 
-def filtered_objectives(viewer: Viewer, where: ObjectiveFilter | None) -> Select[Any]:
+# Built once. Its own statement rather than a subquery of the page's: PostgreSQL cannot estimate a
+# recursive CTE's size and, guessing hundreds of teams, scans every objective of the cycle; given
+# the ids it reads the (cycle, team) index.
+_TEAM_SUBTREE = _team_subtree_statement()
+
+
+async def _team_subtree(session: AsyncSession, organization_id: int, team_id: int) -> list[int]:
+    """The team and every team below it (walked in SQL, not over the organization's whole tree)."""
+    connection = await session.connection()
+    return list((await connection.execute(_TEAM_SUBTREE, {"team_id": team_id, "org": organization_id})).scalars())
+
+
+async def filtered_objectives(session: AsyncSession, viewer: Viewer, where: ObjectiveFilter | None) -> Select[Any]:
     """The objectives a filter selects, with the viewer's visibility inside the statement."""
     stmt = select(models.Objective).where(objective_visible(viewer))
     if where is None:
@@ -111,7 +123,8 @@ def filtered_objectives(viewer: Viewer, where: ObjectiveFilter | None) -> Select
         stmt = stmt.where(models.Objective.cycle_id == decode_id(where.cycle_id, "Cycle", "filter.cycleId"))
     if where.team_id is not None:
         team_id = decode_id(where.team_id, "Team", "filter.teamId")
-        stmt = stmt.where(models.Objective.owner_team_id.in_(_team_subtree(viewer.organization_id, team_id)))
+        team_ids = await _team_subtree(session, viewer.organization_id, team_id)
+        stmt = stmt.where(models.Objective.owner_team_id.in_(team_ids))
     if where.owner_user_id is not None:
         owner = decode_id(where.owner_user_id, "User", "filter.ownerUserId")
         stmt = stmt.where(models.Objective.owner_user_id == owner)
@@ -208,8 +221,8 @@ class CoreQueries:
         after: str | None = None,
     ) -> Connection[ObjectiveType]:
         window = page(first, after)
-        stmt = filtered_objectives(info.context.viewer, filter)
         session = await info.context.session()
+        stmt = await filtered_objectives(session, info.context.viewer, filter)
         if filter is not None and filter.health:
             # Health depends on today's date, so it is computed, then filtered, over the visible set.
             # In bulk: one batch of key results and one of cycles, however many candidates.
