@@ -62,6 +62,10 @@ class Context:
                     self._session = session
         return self._session
 
+    def adopt(self, session: AsyncSession) -> None:
+        """Go on in the transaction the request's credential was checked in (see server.auth)."""
+        self._session = session
+
     async def write_session(self) -> AsyncSession:
         """Mutations ask for this first, so SQLite begins their transaction IMMEDIATE."""
         if self._session is not None and not self._write and not self._session_has_changes():

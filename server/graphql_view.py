@@ -14,6 +14,7 @@ from strawberry.types.unset import UNSET
 
 from schema.context import Context
 from server.auth import authenticate
+from server.auth.principal import request_session
 from server.database import Database
 from server.settings import Settings
 
@@ -32,6 +33,9 @@ class OkrGraphQL(GraphQL[Context, None]):
             request=request,
             response=response,
         )
+        adopted = request_session(request)
+        if adopted is not None:
+            context.adopt(adopted)
         principal = await authenticate(request, self.settings, self.database.session)
         # The auth middleware read the viewer with the credential (None: no longer a member).
         context.viewer_or_none = principal.viewer if principal is not None else None

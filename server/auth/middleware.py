@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.auth.csrf import request_csrf_ok
 from server.auth.idp_tokens import BearerVerifier
-from server.auth.principal import PRINCIPAL_STATE_KEY, Credential, Principal
+from server.auth.principal import PRINCIPAL_STATE_KEY, REQUEST_SESSION_STATE_KEY, Credential, Principal
 from server.database import Database
 from server.settings import Settings
 from workflow import models
@@ -83,18 +83,34 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         conn = HTTPConnection(scope)
-        principal = await self.authenticate(conn)
-        scope.setdefault("state", {})[PRINCIPAL_STATE_KEY] = principal
-        if principal is None and _is_protected(scope):
-            if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 4401, "reason": "unauthenticated"})
+        # The credential is checked in the request's own transaction, which the GraphQL view then
+        # continues (`request_session`): one pooled connection, one BEGIN and one COMMIT per request.
+        session = self.database.session(write=False)
+        try:
+            principal = await self.authenticate(conn, session)
+            state = scope.setdefault("state", {})
+            state[PRINCIPAL_STATE_KEY] = principal
+            if principal is None and _is_protected(scope):
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 4401, "reason": "unauthenticated"})
+                    return
+                response = JSONResponse(
+                    UNAUTHENTICATED_BODY, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="okr"'}
+                )
+                await response(scope, receive, send)
                 return
-            response = JSONResponse(
-                UNAUTHENTICATED_BODY, status_code=401, headers={"WWW-Authenticate": 'Bearer realm="okr"'}
-            )
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+            if scope["type"] == "http":
+                state[REQUEST_SESSION_STATE_KEY] = session
+            else:
+                # A socket lives for hours: its handshake's transaction ends now.
+                await session.commit()
+            await self.app(scope, receive, send)
+            # Whoever took the session over has ended its transaction; otherwise keep what the
+            # credential check wrote (a token's last use).
+            if session.in_transaction():
+                await session.commit()
+        finally:
+            await session.close()
 
     def _verifier(self, conn: HTTPConnection) -> BearerVerifier | None:
         # The app's state wins, so tests (and key-rotation tooling) can swap the verifier in place.
@@ -102,58 +118,53 @@ class AuthMiddleware:
         found = getattr(state, "idp_verifier", None) if state is not None else None
         return found if found is not None else self.verifier
 
-    async def authenticate(self, conn: HTTPConnection) -> Principal | None:
+    async def authenticate(self, conn: HTTPConnection, db: AsyncSession) -> Principal | None:
         authorization = conn.headers.get("authorization")
         if authorization is not None:
             scheme, _, credential = authorization.partition(" ")
             if scheme.lower() != "bearer" or not credential.strip():
                 return None
-            return await self._bearer(conn, credential.strip())
+            return await self._bearer(conn, db, credential.strip())
         session: dict[str, Any] | None = conn.scope.get("session")
         if session and isinstance(session.get(SESSION_TOKEN_KEY), str):
-            return await self._cookie(conn, session)
+            return await self._cookie(conn, db, session)
         return None
 
-    async def _bearer(self, conn: HTTPConnection, credential: str) -> Principal | None:
+    async def _bearer(self, conn: HTTPConnection, db: AsyncSession, credential: str) -> Principal | None:
         if credential.startswith(TOKEN_PREFIX):
-            async with self.database.transaction(write=False) as session:
-                owner = await resolve_secret(session, credential)
-                if owner is None or SESSION in owner.scopes:
-                    return None
-                return _token_principal(owner, Credential.ACCESS_TOKEN)
+            owner = await resolve_secret(db, credential)
+            if owner is None or SESSION in owner.scopes:
+                return None
+            return _token_principal(owner, Credential.ACCESS_TOKEN)
         verifier = self._verifier(conn)
         if verifier is None or credential.count(".") != 2:
             return None
         identity = await verifier.verify(credential)
         if identity is None:
             return None
-        async with self.database.transaction(write=False) as session:
-            row = (
-                await session.execute(
-                    select(models.Membership.user_id, models.Membership.organization_id)
-                    .join(models.User, models.User.id == models.Membership.user_id)
-                    .where(models.User.issuer == identity.issuer, models.User.subject == identity.subject)
-                    .order_by(models.Membership.id)
-                    .limit(1)
-                )
-            ).first()
-            if row is None:
-                # Users come into being by signing in through the browser, where the organization is chosen.
-                return None
-            return await with_viewer(
-                session, Principal(user_id=row[0], organization_id=row[1], credential=Credential.IDP_JWT)
+        row = (
+            await db.execute(
+                select(models.Membership.user_id, models.Membership.organization_id)
+                .join(models.User, models.User.id == models.Membership.user_id)
+                .where(models.User.issuer == identity.issuer, models.User.subject == identity.subject)
+                .order_by(models.Membership.id)
+                .limit(1)
             )
+        ).first()
+        if row is None:
+            # Users come into being by signing in through the browser, where the organization is chosen.
+            return None
+        return await with_viewer(db, Principal(user_id=row[0], organization_id=row[1], credential=Credential.IDP_JWT))
 
-    async def _cookie(self, conn: HTTPConnection, session: dict[str, Any]) -> Principal | None:
+    async def _cookie(self, conn: HTTPConnection, db: AsyncSession, session: dict[str, Any]) -> Principal | None:
         if conn.scope["type"] == "websocket":
             origin = conn.headers.get("origin")
             # Browsers send cookies on cross-site WebSocket handshakes: only our own pages may use them.
             if origin is not None and origin.rstrip("/") != _origin(self.settings.public_url):
                 return None
-        async with self.database.transaction(write=False) as db:
-            owner = await resolve_secret(db, session[SESSION_TOKEN_KEY])
-            if owner is None or SESSION not in owner.scopes:
-                # Expired or signed out elsewhere: forget it, so the browser drops the cookie.
-                session.clear()
-                return None
-            return _token_principal(owner, Credential.SESSION_COOKIE, csrf_verified=request_csrf_ok(conn, session))
+        owner = await resolve_secret(db, session[SESSION_TOKEN_KEY])
+        if owner is None or SESSION not in owner.scopes:
+            # Expired or signed out elsewhere: forget it, so the browser drops the cookie.
+            session.clear()
+            return None
+        return _token_principal(owner, Credential.SESSION_COOKIE, csrf_verified=request_csrf_ok(conn, session))

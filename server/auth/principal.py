@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from workflow.viewer import Viewer
 
 PRINCIPAL_STATE_KEY = "okr_principal"
+# The database session the credential was checked in, still in its transaction, for the request to go on with.
+REQUEST_SESSION_STATE_KEY = "okr_request_session"
 
 
 class Credential(StrEnum):
@@ -39,3 +42,9 @@ def principal_of(conn: HTTPConnection) -> Principal | None:
     """The principal the auth middleware attached to this request (None: anonymous)."""
     found = conn.scope.get("state", {}).get(PRINCIPAL_STATE_KEY)
     return found if isinstance(found, Principal) else None
+
+
+def request_session(conn: HTTPConnection) -> AsyncSession | None:
+    """The session `AuthMiddleware` checked this request's credential in (None outside a request)."""
+    found = conn.scope.get("state", {}).get(REQUEST_SESSION_STATE_KEY)
+    return found if isinstance(found, AsyncSession) else None
