@@ -38,6 +38,8 @@ class Context:
     # Figures are computed against one date per request, so a response is self-consistent.
     today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
     services: dict[str, Any] = field(default_factory=dict)
+    # The HTTP view writes a read plan's JSON text into the response as it is (schema.read_plans).
+    raw_json: bool = False
     _session: AsyncSession | None = None
     _write: bool = False
     # Mutations of this request whose work is in the transaction (schema/mutations/runner.py).

@@ -17,6 +17,7 @@ team trying the product, not a company's dashboards.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -149,6 +150,11 @@ SHAPES: dict[str, Shape] = {
 }
 
 
+class RawJson(str):
+    """JSON text the database built: the HTTP view writes it into the response as it is, rather
+    than parsing it here and serializing it again there (see Context.raw_json)."""
+
+
 class NotPlannable(Exception):
     """The document asks for something a plan does not know; graphql-core answers it."""
 
@@ -260,7 +266,7 @@ class ObjectivesPlan:
                 edges = select(func.json_agg(aggregate_order_by(edge, _OBJECTIVE.c.id))).where(_OBJECTIVE.c.id.in_(ids))
                 value = func.coalesce(edges.scalar_subquery(), literal_column("'[]'::json"))
             pairs += [_text(key), value]
-        return select(func.json_build_object(*pairs))
+        return select(cast(func.json_build_object(*pairs), Text))
 
 
 def _edge(selected: tuple[Selected, ...]) -> Sql:
@@ -365,8 +371,8 @@ async def run_plan(
         statement = await plan.statement(session, context, plan.arguments(schema, raw_variables))
     except (NotPlannable, DomainError, TypeError, ValueError):
         return None
-    answer = (await session.execute(statement)).scalar_one()
-    return {plan.key: answer}
+    answer: str = (await session.execute(statement)).scalar_one()
+    return {plan.key: RawJson(answer) if context.raw_json else json.loads(answer)}
 
 
 class ReadPlans(SchemaExtension):

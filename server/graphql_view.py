@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -13,6 +14,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from schema.context import Context
+from schema.read_plans import RawJson
 from server.auth import authenticate
 from server.auth.principal import request_session
 from server.database import Database
@@ -32,6 +34,7 @@ class OkrGraphQL(GraphQL[Context, None]):
             settings=self.settings,
             request=request,
             response=response,
+            raw_json=isinstance(request, Request),
         )
         adopted = request_session(request)
         if adopted is not None:
@@ -61,6 +64,20 @@ class OkrGraphQL(GraphQL[Context, None]):
         finally:
             if not committed:
                 await ctx.finish(commit=False)
+
+    def encode_json(self, data: object) -> str | bytes:
+        if isinstance(data, dict):
+            fields = data.get("data")
+            if isinstance(fields, dict) and len(fields) == 1:
+                ((key, value),) = fields.items()
+                if isinstance(value, RawJson):
+                    head = '{"data":{' + json.dumps(key) + ":" + value + "}"
+                    rest = {k: v for k, v in data.items() if k != "data"}
+                    if not rest:
+                        return head + "}"
+                    encoded = super().encode_json(rest)
+                    return head + "," + (encoded.decode() if isinstance(encoded, bytes) else encoded)[1:]
+        return super().encode_json(data)
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         if result.errors:
