@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
@@ -114,37 +116,85 @@ async def _team_subtree(session: AsyncSession, organization_id: int, team_id: in
     return list((await connection.execute(_TEAM_SUBTREE, {"team_id": team_id, "org": organization_id})).scalars())
 
 
-async def filtered_objectives(session: AsyncSession, viewer: Viewer, where: ObjectiveFilter | None) -> Select[Any]:
+@dataclass(frozen=True)
+class FilteredObjectives:
+    """The objectives a filter selects: a statement shaped by which filters are set (and by the
+    viewer, whose visibility is inside it), and the values it is executed with."""
+
+    statement: Select[Any]
+    params: dict[str, Any]
+    shape: frozenset[str]
+
+
+def _filter_conditions(shape: frozenset[str]) -> list[ColumnElement[bool]]:
+    objective = models.Objective
+    conditions: list[ColumnElement[bool]] = []
+    if "cycle" in shape:
+        conditions.append(objective.cycle_id == bindparam("cycle_id"))
+    if "team" in shape:
+        conditions.append(objective.owner_team_id.in_(bindparam("team_ids", expanding=True)))
+    if "owner" in shape:
+        conditions.append(objective.owner_user_id == bindparam("owner_user_id"))
+    if "status" in shape:
+        conditions.append(objective.status.in_(bindparam("statuses", expanding=True)))
+    if "tag" in shape:
+        tagged = select(models.ObjectiveTag.objective_id).where(models.ObjectiveTag.tag == bindparam("tag"))
+        conditions.append(objective.id.in_(tagged))
+    if "search" in shape:
+        pattern: BindParameter[str] = bindparam("pattern")
+        conditions.append(
+            or_(objective.title.ilike(pattern, escape="\\"), objective.description.ilike(pattern, escape="\\"))
+        )
+    return conditions
+
+
+# Statements by (viewer, filter shape). Building one costs more than executing it; a viewer comes
+# back to the same page again and again, and a statement object reused keeps its compiled SQL.
+_FILTER_STATEMENTS: OrderedDict[tuple[Viewer, frozenset[str]], Select[Any]] = OrderedDict()
+_FILTER_STATEMENTS_KEPT = 1024
+
+
+def _filtered_statement(viewer: Viewer, shape: frozenset[str]) -> Select[Any]:
+    key = (viewer, shape)
+    found = _FILTER_STATEMENTS.get(key)
+    if found is not None:
+        _FILTER_STATEMENTS.move_to_end(key)
+        return found
+    statement = select(models.Objective).where(objective_visible(viewer), *_filter_conditions(shape))
+    _FILTER_STATEMENTS[key] = statement
+    if len(_FILTER_STATEMENTS) > _FILTER_STATEMENTS_KEPT:
+        _FILTER_STATEMENTS.popitem(last=False)
+    return statement
+
+
+async def filtered_objectives(
+    session: AsyncSession, viewer: Viewer, where: ObjectiveFilter | None
+) -> FilteredObjectives:
     """The objectives a filter selects, with the viewer's visibility inside the statement."""
-    stmt = select(models.Objective).where(objective_visible(viewer))
-    if where is None:
-        return stmt
-    if where.cycle_id is not None:
-        stmt = stmt.where(models.Objective.cycle_id == decode_id(where.cycle_id, "Cycle", "filter.cycleId"))
-    if where.team_id is not None:
-        team_id = decode_id(where.team_id, "Team", "filter.teamId")
-        team_ids = await _team_subtree(session, viewer.organization_id, team_id)
-        stmt = stmt.where(models.Objective.owner_team_id.in_(team_ids))
-    if where.owner_user_id is not None:
-        owner = decode_id(where.owner_user_id, "User", "filter.ownerUserId")
-        stmt = stmt.where(models.Objective.owner_user_id == owner)
-    if where.status:
-        stmt = stmt.where(models.Objective.status.in_([str(s) for s in where.status]))
-    if where.tag:
-        stmt = stmt.where(
-            models.Objective.id.in_(
-                select(models.ObjectiveTag.objective_id).where(models.ObjectiveTag.tag == where.tag)
-            )
-        )
-    if where.search:
-        pattern = "%" + where.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(
-            or_(
-                models.Objective.title.ilike(pattern, escape="\\"),
-                models.Objective.description.ilike(pattern, escape="\\"),
-            )
-        )
-    return stmt
+    params: dict[str, Any] = {}
+    shape: set[str] = set()
+    if where is not None:
+        if where.cycle_id is not None:
+            shape.add("cycle")
+            params["cycle_id"] = decode_id(where.cycle_id, "Cycle", "filter.cycleId")
+        if where.team_id is not None:
+            shape.add("team")
+            team_id = decode_id(where.team_id, "Team", "filter.teamId")
+            params["team_ids"] = await _team_subtree(session, viewer.organization_id, team_id)
+        if where.owner_user_id is not None:
+            shape.add("owner")
+            params["owner_user_id"] = decode_id(where.owner_user_id, "User", "filter.ownerUserId")
+        if where.status:
+            shape.add("status")
+            params["statuses"] = [str(s) for s in where.status]
+        if where.tag:
+            shape.add("tag")
+            params["tag"] = where.tag
+        if where.search:
+            shape.add("search")
+            params["pattern"] = "%" + where.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    frozen = frozenset(shape)
+    return FilteredObjectives(_filtered_statement(viewer, frozen), params, frozen)
 
 
 def selected_at(selections: Sequence[Selection], path: tuple[str, ...]) -> list[SelectedField]:
@@ -222,21 +272,24 @@ class CoreQueries:
     ) -> Connection[ObjectiveType]:
         window = page(first, after)
         session = await info.context.session()
-        stmt = await filtered_objectives(session, info.context.viewer, filter)
+        matching = await filtered_objectives(session, info.context.viewer, filter)
+        stmt, params = matching.statement, matching.params
         if filter is not None and filter.health:
             # Health depends on today's date, so it is computed, then filtered, over the visible set.
             # In bulk: one batch of key results and one of cycles, however many candidates.
             from schema.figures import objectives_health
 
             wanted = {str(h) for h in filter.health}
-            candidates = list((await session.execute(stmt.order_by(models.Objective.id))).scalars())
+            candidates = list((await session.execute(stmt.order_by(models.Objective.id), params)).scalars())
             info.context.loaders.prime_objectives(candidates)
             healths = await objectives_health(info, candidates)
             kept = [o for o, h in zip(candidates, healths, strict=True) if str(h) in wanted]
             chosen = kept[window.offset : window.offset + window.limit]
             return Connection.from_slice(chosen, window.offset, len(kept))
-        total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
-        rows = await session.execute(stmt.order_by(models.Objective.id).offset(window.offset).limit(window.limit))
+        total = (await session.execute(select(func.count()).select_from(stmt.subquery()), params)).scalar_one()
+        rows = await session.execute(
+            stmt.order_by(models.Objective.id).offset(window.offset).limit(window.limit), params
+        )
         found = list(rows.scalars())
         info.context.loaders.prime_objectives(found)
         from schema.figures import load_for_page

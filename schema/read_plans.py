@@ -22,6 +22,7 @@ import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from graphql import (
@@ -36,7 +37,7 @@ from graphql import (
 from graphql.execution import ExecutionResult
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.utilities import get_operation_ast
-from sqlalchemy import Float, FromClause, Select, Text, case, cast, func, literal_column, null, select
+from sqlalchemy import Float, FromClause, Select, Text, bindparam, case, cast, func, literal_column, null, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -48,6 +49,7 @@ from schema.pagination import page
 from workflow import models
 from workflow.enums import Rollup
 from workflow.errors import DomainError
+from workflow.viewer import Viewer
 
 Sql = ColumnElement[Any]
 FieldSql = Callable[[FromClause], Sql]
@@ -219,6 +221,8 @@ def _json_object(type_name: str, selected: Iterable[Selected], table: FromClause
 # per plan against this alias (building them is most of a plan's Python cost); a request only adds
 # which rows it holds: `objective.id IN (the filtered page)`.
 _OBJECTIVE = _OBJECTIVES.alias("objective")
+# Statements a plan keeps, one per (viewer, filter shape) it has answered; past this, it starts over.
+_STATEMENTS_PER_PLAN = 256
 
 
 @dataclass(frozen=True)
@@ -229,6 +233,7 @@ class ObjectivesPlan:
     field: FieldNode
     # (response key, field name, the edge's JSON for "edges")
     connection: tuple[tuple[str, str, Sql | None], ...]
+    statements: dict[tuple[Viewer, frozenset[str]], Select[Any]] = dataclass_field(default_factory=dict, compare=False)
 
     @property
     def key(self) -> str:
@@ -242,13 +247,28 @@ class ObjectivesPlan:
         assert query_type is not None
         return get_argument_values(query_type.fields["objectives"], self.field, variables)
 
-    async def statement(self, session: AsyncSession, context: Context, arguments: dict[str, Any]) -> Select[Any]:
+    async def statement(
+        self, session: AsyncSession, context: Context, arguments: dict[str, Any]
+    ) -> tuple[Select[Any], dict[str, Any]]:
+        """The plan's statement for this viewer and filter shape (built once, then reused: its
+        compiled SQL is cached with it) and the values to execute it with."""
         where = _objective_filter(arguments.get("filter"))
         window = page(arguments.get("first"), arguments.get("after"))
         # Imported here: schema.queries imports the types, which import this module's neighbours.
         from schema.queries import filtered_objectives
 
         matching = await filtered_objectives(session, context.viewer, where)
+        params = {**matching.params, "page_offset": window.offset, "page_limit": window.limit}
+        key = (context.viewer, matching.shape)
+        statement = self.statements.get(key)
+        if statement is None:
+            statement = self._build(matching.statement)
+            if len(self.statements) >= _STATEMENTS_PER_PLAN:
+                self.statements.clear()
+            self.statements[key] = statement
+        return statement, params
+
+    def _build(self, matching: Select[Any]) -> Select[Any]:
         pairs: list[Sql] = []
         for key, name, edge in self.connection:
             if name == "totalCount":
@@ -260,8 +280,8 @@ class ObjectivesPlan:
                 ids = (
                     matching.with_only_columns(models.Objective.id)
                     .order_by(models.Objective.id)
-                    .offset(window.offset)
-                    .limit(window.limit)
+                    .offset(bindparam("page_offset"))
+                    .limit(bindparam("page_limit"))
                 )
                 edges = select(func.json_agg(aggregate_order_by(edge, _OBJECTIVE.c.id))).where(_OBJECTIVE.c.id.in_(ids))
                 value = func.coalesce(edges.scalar_subquery(), literal_column("'[]'::json"))
@@ -368,10 +388,10 @@ async def run_plan(
     if session.get_bind().dialect.name != "postgresql":
         return None
     try:
-        statement = await plan.statement(session, context, plan.arguments(schema, raw_variables))
+        statement, params = await plan.statement(session, context, plan.arguments(schema, raw_variables))
     except (NotPlannable, DomainError, TypeError, ValueError):
         return None
-    answer: str = (await session.execute(statement)).scalar_one()
+    answer: str = (await session.execute(statement, params)).scalar_one()
     return {plan.key: RawJson(answer) if context.raw_json else json.loads(answer)}
 
 
