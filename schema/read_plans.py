@@ -391,7 +391,8 @@ async def run_plan(
         statement, params = await plan.statement(session, context, plan.arguments(schema, raw_variables))
     except (NotPlannable, DomainError, TypeError, ValueError):
         return None
-    answer: str = (await session.execute(statement, params)).scalar_one()
+    connection = await session.connection()  # Core execution: the answer is one text value, no entities
+    answer: str = (await connection.execute(statement, params)).scalar_one()
     return {plan.key: RawJson(answer) if context.raw_json else json.loads(answer)}
 
 

@@ -58,7 +58,11 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = create_engine(url, **engine_kwargs)
-        self._reader = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # PostgreSQL reads run in autocommit: its READ COMMITTED gives each statement its own snapshot
+        # inside a transaction too, so a read gains nothing from BEGIN and COMMIT but two round
+        # trips. Writes (mutations, jobs, the CLI) take the writer, whose unit of work is atomic.
+        reader = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._reader = async_sessionmaker(reader, expire_on_commit=False, autoflush=False)
         self._writer = async_sessionmaker(
             self.engine.execution_options(okr_write=True), expire_on_commit=False, autoflush=False
         )
