@@ -64,9 +64,11 @@ class Context:
                     self._session = session
         return self._session
 
-    def adopt(self, session: AsyncSession) -> None:
-        """Go on in the transaction the request's credential was checked in (see server.auth)."""
+    def adopt(self, session: AsyncSession, *, write: bool) -> None:
+        """Go on in the transaction the request's credential was checked in (see server.auth); a
+        mutation's began as a writer, so its work needs no second connection."""
         self._session = session
+        self._write = write
 
     async def write_session(self) -> AsyncSession:
         """Mutations ask for this first, so SQLite begins their transaction IMMEDIATE."""

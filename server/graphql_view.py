@@ -38,7 +38,7 @@ class OkrGraphQL(GraphQL[Context, None]):
         )
         adopted = request_session(request)
         if adopted is not None:
-            context.adopt(adopted)
+            context.adopt(adopted.session, write=adopted.write)
         principal = await authenticate(request, self.settings, self.database.session)
         # The auth middleware read the viewer with the credential (None: no longer a member).
         context.viewer_or_none = principal.viewer if principal is not None else None

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from graphql import OperationType
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
@@ -20,8 +21,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.auth.csrf import request_csrf_ok
 from server.auth.idp_tokens import BearerVerifier
-from server.auth.principal import PRINCIPAL_STATE_KEY, REQUEST_SESSION_STATE_KEY, Credential, Principal
+from server.auth.principal import (
+    PRINCIPAL_STATE_KEY,
+    REQUEST_SESSION_STATE_KEY,
+    Credential,
+    Principal,
+    RequestSession,
+)
 from server.database import Database
+from server.middleware.guards import OPERATION_TYPE_STATE_KEY
 from server.settings import Settings
 from workflow import models
 from workflow.services.access_tokens import API_SCOPES, SESSION, TOKEN_PREFIX, TokenOwner, resolve_secret
@@ -85,7 +93,9 @@ class AuthMiddleware:
         conn = HTTPConnection(scope)
         # The credential is checked in the request's own transaction, which the GraphQL view then
         # continues (`request_session`): one pooled connection, one BEGIN and one COMMIT per request.
-        session = self.database.session(write=False)
+        # A mutation's credential is checked in the write transaction it then runs in.
+        write = scope.get("state", {}).get(OPERATION_TYPE_STATE_KEY) == OperationType.MUTATION.value
+        session = self.database.session(write=write)
         try:
             principal = await self.authenticate(conn, session)
             state = scope.setdefault("state", {})
@@ -100,7 +110,7 @@ class AuthMiddleware:
                 await response(scope, receive, send)
                 return
             if scope["type"] == "http":
-                state[REQUEST_SESSION_STATE_KEY] = session
+                state[REQUEST_SESSION_STATE_KEY] = RequestSession(session, write)
             else:
                 # A socket lives for hours: its handshake's transaction ends now.
                 await session.commit()

@@ -44,7 +44,15 @@ def principal_of(conn: HTTPConnection) -> Principal | None:
     return found if isinstance(found, Principal) else None
 
 
-def request_session(conn: HTTPConnection) -> AsyncSession | None:
+@dataclass(frozen=True)
+class RequestSession:
+    """The database session a request's credential was checked in, still in its transaction."""
+
+    session: AsyncSession
+    write: bool
+
+
+def request_session(conn: HTTPConnection) -> RequestSession | None:
     """The session `AuthMiddleware` checked this request's credential in (None outside a request)."""
     found = conn.scope.get("state", {}).get(REQUEST_SESSION_STATE_KEY)
-    return found if isinstance(found, AsyncSession) else None
+    return found if isinstance(found, RequestSession) else None

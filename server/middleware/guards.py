@@ -20,6 +20,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.middleware.responses import error_response
 from server.settings import Settings
 
+# "query", "mutation" or "subscription": the request's database session is opened for it (server.auth).
+OPERATION_TYPE_STATE_KEY = "okr_operation_type"
+
 log = logging.getLogger("okr.access")
 
 JSON_TYPES = ("application/json", "application/graphql-response+json")
@@ -159,6 +162,7 @@ class GraphQLRequestGuard:
         if chosen is not None:
             state: dict[str, Any] = scope.setdefault("state", {})
             state["okr_operation"] = chosen.name.value if chosen.name else chosen.operation.value
+            state[OPERATION_TYPE_STATE_KEY] = chosen.operation.value
         return chosen
 
 
