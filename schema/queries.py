@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import strawberry
-from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, any_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
@@ -96,18 +96,19 @@ async def team_objectives(info: Ctx, team_id: int, cycle_id: strawberry.ID | Non
     return found
 
 
-def _team_subtree_statement() -> Select[Any]:
+def _team_subtree_statement(root: str = "team_id", org: str = "org", name: str = "team_subtree") -> Select[Any]:
     teams = models.Team.__table__
-    tree = select(teams.c.id).where(teams.c.id == bindparam("team_id"), teams.c.organization_id == bindparam("org"))
-    below = tree.cte("team_subtree", recursive=True)
+    tree = select(teams.c.id).where(teams.c.id == bindparam(root), teams.c.organization_id == bindparam(org))
+    below = tree.cte(name, recursive=True)
     below = below.union(select(teams.c.id).join(below, teams.c.parent_id == below.c.id))
     return select(below.c.id)
 
 
 # Built once. Its own statement rather than a subquery of the page's: PostgreSQL cannot estimate a
 # recursive CTE's size and, guessing hundreds of teams, scans every objective of the cycle; given
-# the ids it reads the (cycle, team) index.
+# the ids it reads the (cycle, team) index. (So does `= ANY(ARRAY(subtree))`, the inline form.)
 _TEAM_SUBTREE = _team_subtree_statement()
+_INLINE_TEAM_SUBTREE = _team_subtree_statement("subtree_root", "subtree_org", "inline_team_subtree").scalar_subquery()
 
 
 async def _team_subtree(session: AsyncSession, organization_id: int, team_id: int) -> list[int]:
@@ -133,6 +134,8 @@ def _filter_conditions(shape: frozenset[str]) -> list[ColumnElement[bool]]:
         conditions.append(objective.cycle_id == bindparam("cycle_id"))
     if "team" in shape:
         conditions.append(objective.owner_team_id.in_(bindparam("team_ids", expanding=True)))
+    if "team_inline" in shape:
+        conditions.append(objective.owner_team_id == any_(func.array(_INLINE_TEAM_SUBTREE)))
     if "owner" in shape:
         conditions.append(objective.owner_user_id == bindparam("owner_user_id"))
     if "status" in shape:
@@ -168,9 +171,12 @@ def _filtered_statement(viewer: Viewer, shape: frozenset[str]) -> Select[Any]:
 
 
 async def filtered_objectives(
-    session: AsyncSession, viewer: Viewer, where: ObjectiveFilter | None
+    session: AsyncSession, viewer: Viewer, where: ObjectiveFilter | None, *, inline_team_subtree: bool = False
 ) -> FilteredObjectives:
-    """The objectives a filter selects, with the viewer's visibility inside the statement."""
+    """The objectives a filter selects, with the viewer's visibility inside the statement.
+
+    `inline_team_subtree` (PostgreSQL only) walks a team filter's subtree inside the statement, as an
+    array its planner sees as a parameter, instead of in a statement of its own first."""
     params: dict[str, Any] = {}
     shape: set[str] = set()
     if where is not None:
@@ -178,9 +184,13 @@ async def filtered_objectives(
             shape.add("cycle")
             params["cycle_id"] = decode_id(where.cycle_id, "Cycle", "filter.cycleId")
         if where.team_id is not None:
-            shape.add("team")
             team_id = decode_id(where.team_id, "Team", "filter.teamId")
-            params["team_ids"] = await _team_subtree(session, viewer.organization_id, team_id)
+            if inline_team_subtree:
+                shape.add("team_inline")
+                params.update(subtree_root=team_id, subtree_org=viewer.organization_id)
+            else:
+                shape.add("team")
+                params["team_ids"] = await _team_subtree(session, viewer.organization_id, team_id)
         if where.owner_user_id is not None:
             shape.add("owner")
             params["owner_user_id"] = decode_id(where.owner_user_id, "User", "filter.ownerUserId")

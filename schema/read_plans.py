@@ -257,18 +257,18 @@ class ObjectivesPlan:
         # Imported here: schema.queries imports the types, which import this module's neighbours.
         from schema.queries import filtered_objectives
 
-        matching = await filtered_objectives(session, context.viewer, where)
+        matching = await filtered_objectives(session, context.viewer, where, inline_team_subtree=True)
         params = {**matching.params, "page_offset": window.offset, "page_limit": window.limit}
         key = (context.viewer, matching.shape)
         statement = self.statements.get(key)
         if statement is None:
-            statement = self._build(matching.statement)
+            statement = self._build(matching.statement, fenced="team_inline" in matching.shape)
             if len(self.statements) >= _STATEMENTS_PER_PLAN:
                 self.statements.clear()
             self.statements[key] = statement
         return statement, params
 
-    def _build(self, matching: Select[Any]) -> Select[Any]:
+    def _build(self, matching: Select[Any], *, fenced: bool) -> Select[Any]:
         pairs: list[Sql] = []
         for key, name, edge in self.connection:
             if name == "totalCount":
@@ -277,12 +277,15 @@ class ObjectivesPlan:
                 value = _text("ObjectiveConnection")
             else:  # edges
                 assert edge is not None
-                ids = (
-                    matching.with_only_columns(models.Objective.id)
-                    .order_by(models.Objective.id)
-                    .offset(bindparam("page_offset"))
-                    .limit(bindparam("page_limit"))
-                )
+                candidates: Any = matching.with_only_columns(models.Objective.id)
+                if fenced:
+                    # OFFSET 0 keeps PostgreSQL from pulling the team's rows up under ORDER BY id
+                    # LIMIT n, where it would walk the whole cycle in id order to find them.
+                    fence = candidates.offset(0).subquery("team_objective")
+                    candidates, order = select(fence.c.id), fence.c.id
+                else:
+                    order = models.Objective.id
+                ids = candidates.order_by(order).offset(bindparam("page_offset")).limit(bindparam("page_limit"))
                 edges = select(func.json_agg(aggregate_order_by(edge, _OBJECTIVE.c.id))).where(_OBJECTIVE.c.id.in_(ids))
                 value = func.coalesce(edges.scalar_subquery(), literal_column("'[]'::json"))
             pairs += [_text(key), value]
