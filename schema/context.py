@@ -95,9 +95,14 @@ class Context:
 
     def reset_loaders(self) -> None:
         """After a write, later reads in the same request must see it."""
+        if self._loaders is not None:
+            self._loaders.close()
         self._loaders = None
 
     async def finish(self, *, commit: bool) -> None:
+        if self._loaders is not None:
+            self._loaders.close()
+            self._loaders = None
         if self._session is None:
             return
         try:

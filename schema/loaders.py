@@ -108,8 +108,12 @@ class Loaders:
         self.objective_figures: dict[int, Any] = {}
         org = viewer.organization_id
 
+        self._all: list[DataLoader[Any, Any]] = []
+
         def loader(fn: Callable[[list[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]:
-            return DataLoader(load_fn=fn)
+            built: DataLoader[K, V] = DataLoader(load_fn=fn)
+            self._all.append(built)
+            return built
 
         async def rows(stmt: Select[Any]) -> Sequence[Any]:
             session = await self._session()
@@ -373,6 +377,15 @@ class Loaders:
             return [found[i] for i in ids]
 
         self.aligned_descendants = loader(aligned_descendants)
+
+    def close(self) -> None:
+        """Let go of every cached row and future. The loaders' functions close over this object, a
+        cycle only the collector would free: emptied here, a request's rows (a whole-company tree
+        holds hundreds of thousands of objects) go by reference counting the moment it ends."""
+        for built in self._all:
+            built.clear_all()
+            built.batch = None  # the last batch's tasks hold its results too
+        self.objective_figures.clear()
 
     def prime_objectives(self, objectives: Iterable[models.Objective]) -> None:
         """Objectives a list query already read (and filtered) need no second statement."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
@@ -12,6 +13,7 @@ from schema.queries import selected_names
 from tests.fixtures.api import Api
 from tests.fixtures.database import TransactionalDatabase, count_statements
 from tests.fixtures.factories import Factory
+from workflow import models
 from workflow.enums import ObjectiveStatus, Role, TeamRole
 
 OBJECTIVES = """
@@ -166,3 +168,25 @@ def test_selected_names_looks_through_fragments() -> None:
     assert selected_names(tree, ("objectives", "edges", "node")) == {"id", "health", "keyResults"}
     assert selected_names(tree, ("objectives", "edges", "node", "keyResults")) == {"color"}
     assert selected_names(tree, ("objectives", "nodes")) == set()
+
+
+async def test_a_request_leaves_its_rows_to_reference_counting(api: Api, factory: Factory) -> None:
+    """The dataloaders close over their owner, a cycle only the collector frees; emptied when the
+    request ends, its rows and futures go at once instead (a whole-company tree holds 500,000)."""
+    _, exec_, _, _ = await seed_objectives(factory, 10)
+    # Inside a fragment: answered by graphql-core and its dataloaders, never by a read plan.
+    document = (
+        "{ ... on Query { objectives(first: 10) { edges { node { id progress keyResults { id progress } } } } } }"
+    )
+    await api(document, as_=exec_)
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        data = await api(document, as_=exec_)
+        gc.collect()
+        stranded = [o for o in gc.garbage if isinstance(o, models.Objective | models.KeyResult)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert len(data["objectives"]["edges"]) == 10
+    assert stranded == []
