@@ -46,6 +46,7 @@ from strawberry.extensions import SchemaExtension
 from schema.context import Context
 from schema.inputs import ObjectiveFilter
 from schema.pagination import page
+from schema.queries import filtered_objectives
 from workflow import models
 from workflow.enums import Rollup
 from workflow.errors import DomainError
@@ -254,9 +255,6 @@ class ObjectivesPlan:
         compiled SQL is cached with it) and the values to execute it with."""
         where = _objective_filter(arguments.get("filter"))
         window = page(arguments.get("first"), arguments.get("after"))
-        # Imported here: schema.queries imports the types, which import this module's neighbours.
-        from schema.queries import filtered_objectives
-
         matching = await filtered_objectives(session, context.viewer, where, inline_team_subtree=True)
         params = {**matching.params, "page_offset": window.offset, "page_limit": window.limit}
         key = (context.viewer, matching.shape)
