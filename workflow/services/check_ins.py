@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflow import models, permissions
-from workflow.computation.aggregates import fold_check_in_values
+from workflow.computation.aggregates import FOLD_CHECK_IN, fold_check_in_params
 from workflow.computation.progress import current_value
 from workflow.enums import CyclePhase, ObjectiveStatus
 from workflow.errors import DomainError, ErrorCode, Forbidden, NotFound, ValidationFailed
@@ -75,7 +75,7 @@ async def record_check_in(
 ) -> tuple[models.CheckIn, models.KeyResult]:
     """The check-in and its key result. A key seen before returns the first check-in unchanged."""
     _validate(draft)
-    # No lock up front: the aggregates are folded by one UPDATE (fold_check_in_values), which locks
+    # No lock up front: the aggregates are folded by one UPDATE (FOLD_CHECK_IN), which locks
     # the row only from there to the commit, so check-ins on one key result queue for that long alone.
     kr, objective, cycle = await load_key_result_in_cycle(
         session, viewer, draft.key_result_id, field_name="input.keyResultId"
@@ -120,11 +120,9 @@ async def record_check_in(
     if not after_end:
         # Metrics review goes on after the quarter, but late numbers do not rewrite its figures.
         folded = await session.execute(
-            update(models.KeyResult)
-            .where(models.KeyResult.id == kr.id, models.KeyResult.removed.is_(False))
-            .values(fold_check_in_values(cycle, draft.value, measured_at))
-            .returning(models.KeyResult)
-            .execution_options(populate_existing=True)
+            FOLD_CHECK_IN,
+            fold_check_in_params(cycle, kr.id, draft.value, measured_at),
+            execution_options={"populate_existing": True},
         )
         if folded.scalar_one_or_none() is None:
             # Removed by a proposal applied since it was read: the check-in goes with the request.

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.fixtures.factories import Factory
 from workflow import models
-from workflow.computation.aggregates import fold_check_in, fold_check_in_values
+from workflow.computation.aggregates import FOLD_CHECK_IN, fold_check_in, fold_check_in_params
 
 AGGREGATES = (
     "checkin_count",
@@ -40,10 +39,9 @@ async def test_the_update_statement_folds_exactly_as_the_in_memory_fold(
         measured_at = start + dt.timedelta(days=days)
         fold_check_in(in_memory, cycle, value, measured_at)
         await session.execute(
-            update(models.KeyResult)
-            .where(models.KeyResult.id == by_statement.id)
-            .values(fold_check_in_values(cycle, value, measured_at))
-            .execution_options(synchronize_session=False)
+            FOLD_CHECK_IN,
+            fold_check_in_params(cycle, by_statement.id, value, measured_at),
+            execution_options={"synchronize_session": False},
         )
     await session.refresh(by_statement)
     for name in AGGREGATES:
