@@ -94,15 +94,14 @@ class Context:
         return self._loaders
 
     def reset_loaders(self) -> None:
-        """After a write, later reads in the same request must see it."""
+        """After a write, later reads in the same request must see it; at the end of the request,
+        the rows go (see Loaders.close)."""
         if self._loaders is not None:
             self._loaders.close()
         self._loaders = None
 
     async def finish(self, *, commit: bool) -> None:
-        if self._loaders is not None:
-            self._loaders.close()
-            self._loaders = None
+        self.reset_loaders()
         if self._session is None:
             return
         try:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import strawberry
@@ -17,6 +17,7 @@ from schema.context import Context
 from schema.enums import ProposalStatus
 from schema.ids import decode_id, from_global_id
 from schema.inputs import ObjectiveFilter
+from schema.loaders import visibility
 from schema.pagination import page
 from schema.types import (
     Connection,
@@ -30,7 +31,7 @@ from schema.types import (
 )
 from workflow import models
 from workflow.policies import objective_visible, visible_objective_ids
-from workflow.viewer import Viewer
+from workflow.viewer import Viewer, teams_below
 
 Ctx = Info[Context, None]
 
@@ -96,18 +97,16 @@ async def team_objectives(info: Ctx, team_id: int, cycle_id: strawberry.ID | Non
     return found
 
 
-def _team_subtree_statement(root: str = "team_id", org: str = "org", name: str = "team_subtree") -> Select[Any]:
+def _team_subtree_statement(root: str, org: str, name: str) -> Select[Any]:
     teams = models.Team.__table__
     tree = select(teams.c.id).where(teams.c.id == bindparam(root), teams.c.organization_id == bindparam(org))
-    below = tree.cte(name, recursive=True)
-    below = below.union(select(teams.c.id).join(below, teams.c.parent_id == below.c.id))
-    return select(below.c.id)
+    return select(teams_below(tree, name).c.id)
 
 
 # Built once. Its own statement rather than a subquery of the page's: PostgreSQL cannot estimate a
 # recursive CTE's size and, guessing hundreds of teams, scans every objective of the cycle; given
 # the ids it reads the (cycle, team) index. (So does `= ANY(ARRAY(subtree))`, the inline form.)
-_TEAM_SUBTREE = _team_subtree_statement()
+_TEAM_SUBTREE = _team_subtree_statement("team_id", "org", "team_subtree")
 _INLINE_TEAM_SUBTREE = _team_subtree_statement("subtree_root", "subtree_org", "inline_team_subtree").scalar_subquery()
 
 
@@ -151,23 +150,12 @@ def _filter_conditions(shape: frozenset[str]) -> list[ColumnElement[bool]]:
     return conditions
 
 
-# Statements by (viewer, filter shape). Building one costs more than executing it; a viewer comes
-# back to the same page again and again, and a statement object reused keeps its compiled SQL.
-_FILTER_STATEMENTS: OrderedDict[tuple[Viewer, frozenset[str]], Select[Any]] = OrderedDict()
-_FILTER_STATEMENTS_KEPT = 1024
-
-
-def _filtered_statement(viewer: Viewer, shape: frozenset[str]) -> Select[Any]:
-    key = (viewer, shape)
-    found = _FILTER_STATEMENTS.get(key)
-    if found is not None:
-        _FILTER_STATEMENTS.move_to_end(key)
-        return found
-    statement = select(models.Objective).where(objective_visible(viewer), *_filter_conditions(shape))
-    _FILTER_STATEMENTS[key] = statement
-    if len(_FILTER_STATEMENTS) > _FILTER_STATEMENTS_KEPT:
-        _FILTER_STATEMENTS.popitem(last=False)
-    return statement
+@lru_cache(maxsize=1024)
+def objectives_statement(viewer: Viewer, shape: frozenset[str]) -> Select[Any]:
+    """The objectives statement of a viewer and filter shape, values left to bind. Built once:
+    building one costs more than executing it, a viewer comes back to the same page again and
+    again, and a statement object reused keeps its compiled SQL."""
+    return select(models.Objective).where(visibility(viewer).objective, *_filter_conditions(shape))
 
 
 async def filtered_objectives(
@@ -204,7 +192,7 @@ async def filtered_objectives(
             shape.add("search")
             params["pattern"] = "%" + where.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     frozen = frozenset(shape)
-    return FilteredObjectives(_filtered_statement(viewer, frozen), params, frozen)
+    return FilteredObjectives(objectives_statement(viewer, frozen), params, frozen)
 
 
 def selected_at(selections: Sequence[Selection], path: tuple[str, ...]) -> list[SelectedField]:
@@ -216,10 +204,6 @@ def selected_at(selections: Sequence[Selection], path: tuple[str, ...]) -> list[
         elif selection.name == path[0]:
             found += _flattened(selection.selections) if len(path) == 1 else selected_at(selection.selections, path[1:])
     return found
-
-
-def selected_names(selections: Sequence[Selection], path: tuple[str, ...]) -> set[str]:
-    return {field.name for field in selected_at(selections, path)}
 
 
 def _flattened(selections: Sequence[Selection]) -> list[SelectedField]:

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
-from dataclasses import field as dataclass_field
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -33,6 +32,7 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    parse,
 )
 from graphql.execution import ExecutionResult
 from graphql.execution.values import get_argument_values, get_variable_values
@@ -46,7 +46,7 @@ from strawberry.extensions import SchemaExtension
 from schema.context import Context
 from schema.inputs import ObjectiveFilter
 from schema.pagination import page
-from schema.queries import filtered_objectives
+from schema.queries import filtered_objectives, objectives_statement
 from workflow import models
 from workflow.enums import Rollup
 from workflow.errors import DomainError
@@ -222,11 +222,9 @@ def _json_object(type_name: str, selected: Iterable[Selected], table: FromClause
 # per plan against this alias (building them is most of a plan's Python cost); a request only adds
 # which rows it holds: `objective.id IN (the filtered page)`.
 _OBJECTIVE = _OBJECTIVES.alias("objective")
-# Statements a plan keeps, one per (viewer, filter shape) it has answered; past this, it starts over.
-_STATEMENTS_PER_PLAN = 256
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared (and cached) by identity: one object per document text
 class ObjectivesPlan:
     """`objectives(filter, first, after) { totalCount edges { node { ... } } }` as one statement."""
 
@@ -234,7 +232,6 @@ class ObjectivesPlan:
     field: FieldNode
     # (response key, field name, the edge's JSON for "edges")
     connection: tuple[tuple[str, str, Sql | None], ...]
-    statements: dict[tuple[Viewer, frozenset[str]], Select[Any]] = dataclass_field(default_factory=dict, compare=False)
 
     @property
     def key(self) -> str:
@@ -257,16 +254,11 @@ class ObjectivesPlan:
         window = page(arguments.get("first"), arguments.get("after"))
         matching = await filtered_objectives(session, context.viewer, where, inline_team_subtree=True)
         params = {**matching.params, "page_offset": window.offset, "page_limit": window.limit}
-        key = (context.viewer, matching.shape)
-        statement = self.statements.get(key)
-        if statement is None:
-            statement = self._build(matching.statement, fenced="team_inline" in matching.shape)
-            if len(self.statements) >= _STATEMENTS_PER_PLAN:
-                self.statements.clear()
-            self.statements[key] = statement
+        statement = _page_statement(self, context.viewer, matching.shape)
         return statement, params
 
-    def _build(self, matching: Select[Any], *, fenced: bool) -> Select[Any]:
+    def build(self, matching: Select[Any], *, fenced: bool) -> Select[Any]:
+        """The plan's statement around `matching` (the filtered objectives), values left to bind."""
         pairs: list[Sql] = []
         for key, name, edge in self.connection:
             if name == "totalCount":
@@ -288,6 +280,13 @@ class ObjectivesPlan:
                 value = func.coalesce(edges.scalar_subquery(), literal_column("'[]'::json"))
             pairs += [_text(key), value]
         return select(cast(func.json_build_object(*pairs), Text))
+
+
+@lru_cache(maxsize=1024)
+def _page_statement(plan: ObjectivesPlan, viewer: Viewer, shape: frozenset[str]) -> Select[Any]:
+    """A plan's statement for a viewer and filter shape, built once: it is then reused with its
+    compiled SQL, as the objectives statement it wraps is."""
+    return plan.build(objectives_statement(viewer, shape), fenced="team_inline" in shape)
 
 
 def _edge(selected: tuple[Selected, ...]) -> Sql:
@@ -363,20 +362,11 @@ def compile_plan(document: DocumentNode, operation_name: str | None) -> Objectiv
     return ObjectivesPlan(operation=operation, field=root, connection=parts)
 
 
-_PLANS: OrderedDict[tuple[str, str | None], ObjectivesPlan | None] = OrderedDict()
-_PLANS_KEPT = 512
-
-
-def plan_for(query: str, document: DocumentNode, operation_name: str | None) -> ObjectivesPlan | None:
-    """compile_plan, remembered per document text (as strawberry's parser cache remembers the parse)."""
-    key = (query, operation_name)
-    if key in _PLANS:
-        _PLANS.move_to_end(key)
-        return _PLANS[key]
-    plan = _PLANS[key] = compile_plan(document, operation_name)
-    if len(_PLANS) > _PLANS_KEPT:
-        _PLANS.popitem(last=False)
-    return plan
+@lru_cache(maxsize=512)
+def plan_for(query: str, operation_name: str | None) -> ObjectivesPlan | None:
+    """compile_plan, remembered per document text (a text seen for the first time is parsed again
+    here: strawberry's parser cache keeps its own parse, keyed the same way)."""
+    return compile_plan(parse(query), operation_name)
 
 
 async def run_plan(
@@ -403,9 +393,8 @@ class ReadPlans(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         ec = self.execution_context
-        document = ec.graphql_document
-        if ec.result is None and document is not None and ec.query is not None:
-            plan = plan_for(ec.query, document, ec.operation_name)
+        if ec.result is None and ec.graphql_document is not None and ec.query is not None:
+            plan = plan_for(ec.query, ec.operation_name)
             if plan is not None:
                 schema = ec.schema._schema
                 assert isinstance(schema.query_type, GraphQLObjectType)

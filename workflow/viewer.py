@@ -67,17 +67,23 @@ def descendants(parents: dict[int, int | None], roots: set[int]) -> set[int]:
     return seen
 
 
+def teams_below(roots: Select[Any], name: str) -> CTE:
+    """The teams `roots` selects (one column, `id`) and every team beneath them, walked in SQL:
+    a recursive CTE named `name`, with one column, `id`."""
+    below = roots.cte(name, recursive=True)
+    return below.union(select(_TEAMS.c.id).join(below, _TEAMS.c.parent_id == below.c.id))
+
+
 def viewer_statement(holder: CTE, *leading: ColumnElement[Any]) -> Select[tuple[Any, ...]]:
     """`leading` columns, then what `viewer_from_rows` reads: `holder` (a CTE of at most one row
     with user_id and organization_id) joined to the user, their membership role
     and one row per team reachable from their own teams (a recursive CTE down the tree), with their
     seat in that team if they hold one. The walk starts at the viewer's teams, never the whole team
     list, so its cost follows where the viewer sits, not how big the company is."""
-    own = select(_SEATS.c.team_id).join(
+    own = select(_SEATS.c.team_id.label("id")).join(
         holder, (_SEATS.c.user_id == holder.c.user_id) & (_SEATS.c.organization_id == holder.c.organization_id)
     )
-    below = own.cte("reachable", recursive=True)
-    below = below.union(select(_TEAMS.c.id).join(below, _TEAMS.c.parent_id == below.c.team_id))
+    below = teams_below(own, "reachable")
     seat = _SEATS.alias("seat")
     return (
         select(
@@ -87,7 +93,7 @@ def viewer_statement(holder: CTE, *leading: ColumnElement[Any]) -> Select[tuple[
             _USERS.c.name,
             _USERS.c.email,
             _MEMBERSHIPS.c.role,
-            below.c.team_id,
+            below.c.id,
             seat.c.role.label("team_role"),
         )
         .select_from(holder)
@@ -97,7 +103,7 @@ def viewer_statement(holder: CTE, *leading: ColumnElement[Any]) -> Select[tuple[
             (_MEMBERSHIPS.c.user_id == holder.c.user_id) & (_MEMBERSHIPS.c.organization_id == holder.c.organization_id),
         )
         .outerjoin(below, true())
-        .outerjoin(seat, (seat.c.team_id == below.c.team_id) & (seat.c.user_id == holder.c.user_id))
+        .outerjoin(seat, (seat.c.team_id == below.c.id) & (seat.c.user_id == holder.c.user_id))
     )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from schema.ids import to_global_id
-from schema.queries import selected_names
+from schema.queries import selected_at
 from tests.fixtures.api import Api
 from tests.fixtures.database import TransactionalDatabase, count_statements
 from tests.fixtures.factories import Factory
@@ -154,7 +154,10 @@ async def test_a_page_loads_what_its_nodes_need_however_the_selection_is_spelled
     assert counts[0] == counts[1], counts
 
 
-def test_selected_names_looks_through_fragments() -> None:
+def test_selected_fields_are_found_through_fragments() -> None:
+    def names(selections: list[SelectedField], path: tuple[str, ...]) -> set[str]:
+        return {found.name for found in selected_at(selections, path)}
+
     def field(name: str, *children: Selection) -> SelectedField:
         return SelectedField(name=name, directives={}, arguments={}, selections=list(children))
 
@@ -165,9 +168,9 @@ def test_selected_names_looks_through_fragments() -> None:
         InlineFragment(type_condition="Objective", directives={}, selections=[field("keyResults", field("color"))]),
     )
     tree = [field("objectives", field("totalCount"), field("edges", node))]
-    assert selected_names(tree, ("objectives", "edges", "node")) == {"id", "health", "keyResults"}
-    assert selected_names(tree, ("objectives", "edges", "node", "keyResults")) == {"color"}
-    assert selected_names(tree, ("objectives", "nodes")) == set()
+    assert names(tree, ("objectives", "edges", "node")) == {"id", "health", "keyResults"}
+    assert names(tree, ("objectives", "edges", "node", "keyResults")) == {"color"}
+    assert names(tree, ("objectives", "nodes")) == set()
 
 
 async def test_a_request_leaves_its_rows_to_reference_counting(api: Api, factory: Factory) -> None:
